@@ -1,0 +1,19 @@
+#pragma once
+/// NumPy .npy files (format versions 1.0, 2.0, 3.0), the exchange format every language reads.
+/// Reading validates everything (magic, version, header dict, dtype, shape, fortran_order, file
+/// size) and fails with a one-line message naming the problem; it never crashes on a bad file.
+#include <string>
+
+#include "normcheck/status.h"
+#include "normcheck/tensor.h"
+
+namespace normcheck {
+
+/// Reads float64 ('<f8'), float32 ('<f4'), float16 ('<f2') and bfloat16 (written by normcheck as
+/// '<V2' with a "bfloat16" note is NOT standard; we accept descr 'bfloat16' as ml_dtypes spells it)
+/// arrays, C order or Fortran order (returned as a dense row-major Tensor either way).
+Expected<Tensor> read_npy(const std::string& path);
+/// Writes v (any strides) as a C-order .npy file of its dtype, atomically (temp file + rename).
+Status write_npy(const std::string& path, const TensorView& v);
+
+}  // namespace normcheck

@@ -1,0 +1,66 @@
+#pragma once
+/// The reference: the exact answer to a normalization problem, correctly rounded to the output
+/// dtype, with a per-element error bound for judging floating-point implementations.
+///
+/// Statistics come from exact sums of the inputs (an exact fixed-point accumulator), so mean and
+/// variance are exact rationals; outputs that involve 1/sqrt(var + eps) are evaluated with a
+/// rigorous error bound and escalated in precision until their rounding is certain (Ziv), with an
+/// exact rational decision for the values that land on a rounding boundary.
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "normcheck/problem.h"
+#include "normcheck/status.h"
+#include "normcheck/tensor.h"
+
+namespace normcheck::reference {
+
+/// What the caller supplies. Every view is CPU, in the problem's dtype, any strides.
+struct Inputs {
+  TensorView x;                             ///< problem.shape
+  std::optional<TensorView> weight, bias;   ///< (C), or normalized_shape for layer_norm / rms_norm
+  std::optional<TensorView> running_mean;   ///< (C), batch_norm / instance_norm with tracking
+  std::optional<TensorView> running_var;    ///< (C)
+  std::int64_t num_batches_tracked = 0;
+  std::optional<TensorView> grad_output;    ///< dy, problem.shape; backward only
+};
+
+/// How the rounding of each value was certified: by the fast evaluation (level 0), by a
+/// multiprecision re-evaluation (levels 1..), or by the exact rational decision at a rounding
+/// boundary (exact). uncertified counts values no level could settle (never expected; reported).
+struct Certification {
+  static constexpr int kLevels = 4;  ///< fast (double / double-double), 256, 1024, 4096 bits
+  std::int64_t values = 0;
+  std::array<std::int64_t, kLevels> at_level{};
+  std::int64_t exact = 0;
+  std::int64_t uncertified = 0;
+  std::int64_t escalations() const { return values - at_level[0]; }
+  void merge(const Certification& o);
+};
+
+/// Everything the problem defines, each tensor dense in logical row-major order. The *_bound
+/// tensors (float64) give, per element, the error a correct implementation that accumulates in
+/// float32 (float64 for float64 data) may show: see docs/tolerances.md.
+struct Result {
+  Tensor y, y_bound;               ///< forward output (always computed; backward needs it too)
+  std::optional<Tensor> mean;      ///< per set, stats_dtype; absent for rms_norm and eval-mode running-stat use
+  std::optional<Tensor> rstd;      ///< per set, 1/sqrt(var + eps) (rms: 1/sqrt(mean(x^2) + eps))
+  std::optional<Tensor> mean_bound, rstd_bound;
+  std::optional<Tensor> running_mean, running_var;  ///< updated buffers (training with tracking)
+  std::optional<Tensor> running_mean_bound, running_var_bound;
+  std::int64_t num_batches_tracked = 0;
+  std::optional<Tensor> dx, dx_bound, dweight, dweight_bound, dbias, dbias_bound;
+  Certification certification;
+};
+
+/// float32 for float16/bfloat16/float32 data, float64 for float64 data (the accumulation type of
+/// the frameworks, in which they save mean and rstd).
+DType stats_dtype(DType data);
+
+/// Validates the inputs against the problem (shapes, dtypes, presence) and evaluates it.
+/// Errors the profile defines (pytorch: batch_norm training with one value per channel) come back
+/// as a Status with the framework's message.
+Expected<Result> evaluate(const Problem& problem, const Inputs& inputs);
+
+}  // namespace normcheck::reference
