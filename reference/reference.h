@@ -63,4 +63,9 @@ DType stats_dtype(DType data);
 /// as a Status with the framework's message.
 Expected<Result> evaluate(const Problem& problem, const Inputs& inputs);
 
+/// The forward output y by a plain two-pass evaluation in double, rounded to the dtype: no exact
+/// sums, no certification, no bounds. The speed baseline the benchmark compares evaluate() with;
+/// not a reference (its last bits are not certified).
+Expected<Result> evaluate_plain_double(const Problem& problem, const Inputs& inputs);
+
 }  // namespace normcheck::reference

@@ -65,7 +65,7 @@ Problem default_problem(Op op, std::vector<std::int64_t> shape, Profile profile 
 /// "none"; doubles print in the shortest form that parses back to the same bits).
 std::string to_string(const Problem& p);
 /// Parses a line produced by to_string; fields may come in any order and missing fields take
-/// default_problem's values. Rejects unknown or repeated keys, bad values (NaN, negative eps,
+/// default_problem's values (except that a missing bias follows an explicit affine=0). Rejects unknown or repeated keys, bad values (NaN, negative eps,
 /// a size that is not an integer...) with a message naming the field. Also runs validate().
 Expected<Problem> parse_problem(std::string_view line);
 

@@ -4,15 +4,17 @@
 /// permuted inputs are all expressible. Strides are in elements, as in PyTorch and DLPack.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
+
+// Included, not forward-declared: DLPack's DLTensor is a typedef of an anonymous struct.
+#include <dlpack/dlpack.h>
 
 #include "normcheck/dtype.h"
 #include "normcheck/status.h"
-
-struct DLTensor;         // from <dlpack/dlpack.h>
-struct DLManagedTensor;  // from <dlpack/dlpack.h>
 
 namespace normcheck {
 

@@ -1,0 +1,73 @@
+#include "reference/bounds.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace normcheck::reference {
+namespace {
+
+/// One ULP of the output format at v: half for the final rounding, half for rounding an
+/// intermediate to a 16-bit output format (at least the spacing of subnormals).
+double output_ulp(DType out, double v) { return std::isfinite(v) ? ulp(out, v) : 0.0; }
+
+}  // namespace
+
+AccuracyModel AccuracyModel::for_data(DType t) { return {t == DType::kFloat64 ? 0x1p-53 : 0x1p-24}; }
+
+double AccuracyModel::gamma(std::int64_t n) const {
+  const double k = std::ceil(std::log2(static_cast<double>(std::max<std::int64_t>(n, 2)))) + 2;
+  return k * u / (1 - k * u);
+}
+
+StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mean_abs, double dev_abs, double var,
+                             double eps, bool rms) {
+  const double g = am.gamma(m);
+  StatErrors se;
+  se.mean = rms ? 0.0 : g * mean_abs;
+  // Two-pass: sum (x - mean_hat)^2 = m var + m (mean - mean_hat)^2, summed with error gamma.
+  // Welford / Chan updates: each step's deviation carries the mean's error, 2 |mean| |x - mean| u.
+  se.var = rms ? g * var : g * (var + 2 * mean_abs * dev_abs) + 2 * se.mean * se.mean;
+  const double rel_var = std::min(1.0, se.var / (2 * (var + eps)));  // d rstd / rstd = -dV / (2 V)
+  se.rstd = rel_var + 3 * am.u;  // + the evaluation of 1 / sqrt(var + eps)
+  return se;
+}
+
+StatErrors running_stat_errors(const AccuracyModel& am) { return {0, 0, 3 * am.u}; }
+
+double y_bound(const AccuracyModel& am, const StatErrors& se, DType out, double x, double mean, double rstd,
+               double gamma, double beta, double y) {
+  if (!std::isfinite(y)) return 0;
+  const double u = am.u;
+  // (x - mean) carries the mean's error and one rounding (or, folded into x * scale + shift,
+  // roundings of x * scale and mean * scale: 2u (|x| + |mean|) covers both forms).
+  const double centred = se.mean + std::fabs(x - mean) * se.rstd + 2 * u * (std::fabs(x) + std::fabs(mean));
+  return std::fabs(gamma) * rstd * centred + 2 * u * std::fabs(beta) + u * std::fabs(y) + output_ulp(out, y);
+}
+
+double dx_bound(const AccuracyModel& am, const StatErrors& se, DType out, std::int64_t m, const GradSums& sums,
+                double g_i, double xhat_i, double rstd, double mean, double dx) {
+  if (!std::isfinite(dx)) return 0;
+  (void)mean;
+  const double u = am.u, gm = am.gamma(m), md = static_cast<double>(m);
+  const double xhat_err_i = rstd * se.mean + std::fabs(xhat_i) * se.rstd;
+  // Errors of the two reductions: sum g, and sum g xhat (its terms carry xhat's error too).
+  const double err_sum_g = gm * sums.abs_g;
+  const double err_sum_gxhat = gm * sums.abs_gxhat + rstd * se.mean * sums.abs_g + se.rstd * sums.abs_gxhat;
+  // dx_i = rstd / m * (m g_i - sum g - xhat_i sum g xhat).
+  const double inner = err_sum_g + std::fabs(xhat_i) * err_sum_gxhat + std::fabs(sums.gxhat) * xhat_err_i +
+                       3 * u * (md * std::fabs(g_i) + sums.abs_g + std::fabs(xhat_i * sums.gxhat));
+  return std::fabs(dx) * se.rstd + rstd / md * inner + u * std::fabs(dx) + output_ulp(out, dx);
+}
+
+double dgamma_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy_xhat,
+                    double err_xhat_weighted, double dgamma) {
+  if (!std::isfinite(dgamma)) return 0;
+  return am.gamma(count) * sum_abs_dy_xhat + err_xhat_weighted + output_ulp(out, dgamma);
+}
+
+double dbeta_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy, double dbeta) {
+  if (!std::isfinite(dbeta)) return 0;
+  return am.gamma(count) * sum_abs_dy + output_ulp(out, dbeta);
+}
+
+}  // namespace normcheck::reference

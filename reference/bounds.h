@@ -1,0 +1,54 @@
+#pragma once
+/// Tolerances: how far a correct floating-point implementation may land from the exact value.
+/// A forward error analysis of the usual algorithm (statistics accumulated in float32, or float64
+/// for float64 data, by a blocked or tree reduction; normalize; affine), derived in
+/// docs/tolerances.md, whose section names the functions below follow.
+#include <cstdint>
+
+#include "normcheck/dtype.h"
+
+namespace normcheck::reference {
+
+/// The accumulation model: unit roundoff u of the accumulator and the depth of a reduction.
+struct AccuracyModel {
+  double u;  ///< 2^-24 for float32/float16/bfloat16 data, 2^-53 for float64
+  static AccuracyModel for_data(DType t);
+  /// gamma_k = k u / (1 - k u) with k = ceil(log2 n) + 2: the relative error of a blocked or
+  /// pairwise sum of n terms (Higham, "Accuracy and Stability of Numerical Algorithms", 4.2).
+  double gamma(std::int64_t n) const;
+};
+
+/// The error of a set's computed statistics, in absolute terms for the mean and the variance
+/// and relative for rstd (Section "Statistics").
+struct StatErrors {
+  double mean = 0;  ///< |mean_hat - mean|
+  double var = 0;   ///< |var_hat - var|
+  double rstd = 0;  ///< |rstd_hat - rstd| / rstd
+};
+
+/// Batch statistics over m values with (1/m) sum |x| = mean_abs and (1/m) sum |x - mean| =
+/// dev_abs; rms_norm has no mean and var is the mean square.
+StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mean_abs, double dev_abs, double var,
+                             double eps, bool rms);
+/// Running statistics read from buffers: only the evaluation of 1/sqrt(var + eps).
+StatErrors running_stat_errors(const AccuracyModel& am);
+
+/// y = (x - mean) * rstd * gamma + beta (Section "Forward").
+double y_bound(const AccuracyModel& am, const StatErrors& se, DType out, double x, double mean, double rstd,
+               double gamma, double beta, double y);
+
+/// The per-set sums the backward bound needs: sum |g|, sum |g xhat|, sum g xhat with g = dy gamma.
+struct GradSums {
+  double abs_g = 0, abs_gxhat = 0, gxhat = 0;
+};
+/// dx (Section "Backward"); m is the set size, xhat_i = (x_i - mean) * rstd.
+double dx_bound(const AccuracyModel& am, const StatErrors& se, DType out, std::int64_t m, const GradSums& sums,
+                double g_i, double xhat_i, double rstd, double mean, double dx);
+/// dgamma = sum dy xhat over `count` elements: sum_abs_dy_xhat = sum |dy xhat|, and
+/// err_xhat_weighted = sum |dy| * |xhat error| (from each element's set).
+double dgamma_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy_xhat,
+                    double err_xhat_weighted, double dgamma);
+/// dbeta = sum dy over `count` elements.
+double dbeta_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy, double dbeta);
+
+}  // namespace normcheck::reference

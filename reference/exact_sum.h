@@ -1,0 +1,60 @@
+#pragma once
+/// ExactSum: a fixed-point accumulator wide enough to hold any sum of doubles, of products of two
+/// doubles, and of products of three doubles, exactly (no rounding ever happens).
+///
+/// Every double is M * 2^e with an integer M < 2^53 and e >= -1074, so a product of three is an
+/// integer (< 2^159) times 2^e with e >= -3222 and below 2^3072. The accumulator keeps 32-bit
+/// digits in int64 slots from 2^kMinExp upward ("carry-save": a slot absorbs 2^31 additions
+/// before carries must be propagated), so adding one term touches 3 to 6 slots and costs a few
+/// integer operations (Neal's small superaccumulator, Collange et al.'s "long accumulator").
+#include <array>
+#include <cstdint>
+
+#include <boost/multiprecision/cpp_int.hpp>
+
+namespace normcheck::reference {
+
+using BigInt = boost::multiprecision::cpp_int;
+/// GCC/Clang's 128-bit integer (__extension__: not ISO C++, hence the pedantic opt-out).
+__extension__ typedef unsigned __int128 U128;
+
+/// An exact dyadic number mantissa * 2^exponent.
+struct Dyadic {
+  BigInt mantissa;
+  int exponent = 0;
+};
+
+class ExactSum {
+ public:
+  static constexpr int kMinExp = -3264;  ///< below 3 * -1074 (the least significant bit of a triple product)
+  static constexpr int kMaxExp = 3200;   ///< above 3 * 1024 plus headroom for 2^64 terms
+  static constexpr int kDigits = (kMaxExp - kMinExp) / 32 + 1;
+
+  ExactSum() { clear(); }
+  void clear();
+
+  /// Adds x / a*b / a*b*c exactly. Non-finite terms switch the sum to NaN/inf like IEEE does.
+  void add(double x);
+  void add_product(double a, double b);
+  void add_product(double a, double b, double c);
+  void add(const ExactSum& other);
+
+  bool is_finite() const { return nonfinite_ == 0; }
+  /// The IEEE value of a sum with a non-finite term (+inf, -inf or NaN; inf + -inf is NaN).
+  double nonfinite_value() const;
+  bool is_zero() const;
+  /// The exact value (precondition: is_finite()), with the mantissa's trailing zeros moved into
+  /// the exponent (zero is mantissa 0).
+  Dyadic value() const;
+
+ private:
+  void add_magnitude(bool negative, U128 mag, int exponent);
+  void normalize();  // propagates carries so that every slot is in [0, 2^32) except the top
+
+  std::array<std::int64_t, kDigits> digit_;
+  int lo_ = kDigits, hi_ = -1;  // the range of slots touched since the last clear
+  std::int64_t pending_ = 0;    // additions since the last normalize
+  int nonfinite_ = 0;           // bit 0: +inf seen, bit 1: -inf seen, bit 2: NaN seen
+};
+
+}  // namespace normcheck::reference

@@ -1,0 +1,140 @@
+// evaluate(): checks the inputs against the problem, copies them into dense doubles, and runs
+// the statistics, forward, running-statistics and backward parts.
+#include "reference/reference.h"
+
+#include <sstream>
+
+#include "reference/internal.h"
+
+namespace normcheck::reference {
+namespace {
+
+using detail::Data;
+using detail::Sets;
+
+std::string shape_str(std::span<const std::int64_t> shape) {
+  std::ostringstream os;
+  os << '[';
+  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  os << ']';
+  return os.str();
+}
+
+Status check_tensor(const char* what, const std::optional<TensorView>& v, bool required, DType dtype,
+                    std::span<const std::int64_t> shape, const char* why) {
+  if (!required) {
+    if (v) return Status::error(std::string("Expected no ") + what + " (" + why + "), but got one");
+    return {};
+  }
+  if (!v) return Status::error(std::string("Expected a ") + what + " of shape " + shape_str(shape) + " (" + why + "), but got none");
+  if (v->device != Device::kCPU) return Status::error(std::string("Expected the ") + what + " on the CPU, but got a CUDA tensor");
+  if (v->dtype != dtype)
+    return Status::error(std::string("Expected ") + what + " of dtype " + std::string(name(dtype)) + ", but got " +
+                         std::string(name(v->dtype)));
+  if (!std::equal(v->shape.begin(), v->shape.end(), shape.begin(), shape.end()))
+    return Status::error(std::string("Expected ") + what + " of shape " + shape_str(shape) + ", but got " +
+                         shape_str(v->shape));
+  if (v->numel() > 0 && v->data == nullptr) return Status::error(std::string("Expected ") + what + " data, but got a null pointer");
+  return {};
+}
+
+/// Copies a view into dense logical order as doubles; contiguous views without a per-element
+/// index computation.
+std::vector<double> dense(const TensorView& v) {
+  const std::int64_t n = v.numel();
+  std::vector<double> out(static_cast<std::size_t>(n));
+  if (v.is_contiguous()) {
+    const auto* p = static_cast<const char*>(v.data);
+    const std::size_t es = size_of(v.dtype);
+    switch (v.dtype) {
+      case DType::kFloat64:
+        for (std::int64_t i = 0; i < n; ++i) out[i] = reinterpret_cast<const double*>(p)[i];
+        return out;
+      case DType::kFloat32:
+        for (std::int64_t i = 0; i < n; ++i) out[i] = reinterpret_cast<const float*>(p)[i];
+        return out;
+      default:
+        for (std::int64_t i = 0; i < n; ++i) out[i] = load(v.dtype, p + i * es);
+        return out;
+    }
+  }
+  for (std::int64_t i = 0; i < n; ++i) out[i] = v.get_linear(i);
+  return out;
+}
+
+bool uses_running_stats(const Problem& p) {
+  return (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats && p.mode == Mode::kEval;
+}
+
+/// Checks everything, builds the dense data and the set structure.
+Status prepare(const Problem& p, const Inputs& in, const Geometry& g, Data& d, Sets& sets) {
+  NC_RETURN_IF_ERROR(check_tensor("x", in.x, true, p.dtype, p.shape, "the input"));
+  const std::vector<std::int64_t> ashape = detail::affine_shape(p, g);
+  NC_RETURN_IF_ERROR(check_tensor("weight", in.weight, p.affine, p.dtype, ashape, p.affine ? "affine=1" : "affine=0"));
+  NC_RETURN_IF_ERROR(check_tensor("bias", in.bias, p.bias, p.dtype, ashape, p.bias ? "bias=1" : "bias=0"));
+  const bool tracked = (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
+  const std::vector<std::int64_t> cshape{g.C};
+  const char* why = tracked ? "track_running_stats=1" : "no running statistics";
+  NC_RETURN_IF_ERROR(check_tensor("running_mean", in.running_mean, tracked, p.dtype, cshape, why));
+  NC_RETURN_IF_ERROR(check_tensor("running_var", in.running_var, tracked, p.dtype, cshape, why));
+  if (in.num_batches_tracked < 0)
+    return Status::error("Expected num_batches_tracked >= 0, but got " + std::to_string(in.num_batches_tracked));
+  const bool backward = p.direction == Direction::kBackward;
+  NC_RETURN_IF_ERROR(check_tensor("grad_output", in.grad_output, backward, p.dtype, p.shape,
+                                  backward ? "direction=backward" : "direction=forward"));
+
+  sets = Sets{p.op, g, uses_running_stats(p)};
+  // The profile's refusals: PyTorch computes no batch statistics from a single value.
+  if (p.profile == Profile::kPyTorch && !sets.use_running_stats && g.set_size == 1 && g.num_sets > 0) {
+    if (p.op == Op::kBatchNorm)
+      return Status::error("Expected more than 1 value per channel when training, got input size " +
+                           shape_str(p.shape));
+    if (p.op == Op::kInstanceNorm)
+      return Status::error("Expected more than 1 spatial element when training, got input size " +
+                           shape_str(p.shape));
+  }
+
+  d.x = dense(in.x);
+  if (backward) d.dy = dense(*in.grad_output);
+  d.gamma = p.affine ? dense(*in.weight) : std::vector<double>(static_cast<std::size_t>(g.C), 1.0);
+  d.beta = p.bias ? dense(*in.bias) : std::vector<double>(static_cast<std::size_t>(g.C), 0.0);
+  if (tracked) {
+    d.running_mean = dense(*in.running_mean);
+    d.running_var = dense(*in.running_var);
+  }
+  d.num_batches_tracked = in.num_batches_tracked;
+  return {};
+}
+
+}  // namespace
+
+DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
+
+Expected<Result> evaluate(const Problem& p, const Inputs& in) {
+  Expected<Geometry> g = geometry(p);
+  if (!g) return g.status();
+  Data d;
+  Sets sets{p.op, *g, false};
+  NC_RETURN_IF_ERROR(prepare(p, in, *g, d, sets));
+
+  Result r;
+  const std::vector<detail::SetStats> stats = detail::compute_set_stats(p, sets, d);
+  detail::forward_outputs(p, sets, d, stats, r);
+  const bool tracked = (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
+  if (tracked) detail::running_stats_update(p, sets, d, stats, r);
+  if (p.direction == Direction::kBackward) detail::backward_outputs(p, sets, d, stats, r);
+  return r;
+}
+
+Expected<Result> evaluate_plain_double(const Problem& p, const Inputs& in) {
+  Expected<Geometry> g = geometry(p);
+  if (!g) return g.status();
+  Data d;
+  Sets sets{p.op, *g, false};
+  NC_RETURN_IF_ERROR(prepare(p, in, *g, d, sets));
+  Result r;
+  detail::plain_forward(p, sets, d, r);
+  return r;
+}
+
+}  // namespace normcheck::reference

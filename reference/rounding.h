@@ -1,0 +1,59 @@
+#pragma once
+/// Correct rounding of exact and approximate values into a dtype, and Ziv's certification:
+/// an approximation v with a rigorous error bound e decides the rounding of the true value when
+/// the whole interval [v - e, v + e] lies strictly inside one rounding interval of the target
+/// format; otherwise the caller re-evaluates more precisely, and values that sit exactly on a
+/// rounding boundary are decided by exact rational comparison.
+#include <optional>
+
+#include <boost/multiprecision/cpp_bin_float.hpp>
+#include <boost/multiprecision/cpp_int.hpp>
+
+#include "normcheck/dtype.h"
+#include "reference/reference.h"
+#include "reference/double_double.h"
+#include "reference/exact_sum.h"
+
+namespace normcheck::reference {
+
+using Rational = boost::multiprecision::cpp_rational;
+
+/// A binary floating-point number of P significand bits and a practically unbounded exponent.
+template <unsigned P>
+using BigFloat = boost::multiprecision::number<
+    boost::multiprecision::cpp_bin_float<P, boost::multiprecision::digit_base_2, void, std::int32_t, -1000000, 1000000>,
+    boost::multiprecision::et_off>;
+
+/// The exact rational value of a finite double.
+Rational to_rational(double x);
+Rational to_rational(const Dyadic& d);
+
+/// Correct rounding (RNE, subnormals, overflow to inf) of exact values into t.
+double round_dyadic(const Dyadic& d, DType t);
+double round_rational(const Rational& q, DType t);
+
+/// Ziv's test: the value of t that every real in [v - e, v + e] rounds to, or nullopt when the
+/// interval touches a rounding boundary (or v is not finite). e must bound |v - true value|.
+/// For a float64 target, v must carry more than 53 bits (DD or BigFloat). A zero result whose
+/// interval contains both signs is returned as +0: the sign of a zero is not certified.
+std::optional<double> certify(double v, double e, DType t);
+std::optional<double> certify(DD v, double e, DType t);
+template <unsigned P>
+std::optional<double> certify(const BigFloat<P>& v, const BigFloat<P>& e, DType t);
+
+/// The value of t nearest to y = A / sqrt(V) + B (A, B rational, V > 0 rational): Ziv's
+/// escalation at 256 then 1024 bits, then the exact decision by comparing squares of rationals
+/// against the rounding boundaries (which also settles ties exactly). Counts into cert.
+double round_sqrt_form(const Rational& A, const Rational& V, const Rational& B, DType t, Certification& cert);
+
+/// One term A / sqrt(V) of a sum (V > 0).
+struct SqrtTerm {
+  Rational A, V;
+};
+/// The value of t nearest to sum_k A_k / sqrt(V_k), escalating through 256, 1024 and 4096 bits.
+/// Terms that share V are merged exactly first; a sum whose V are all one value is decided
+/// exactly. A sum that no level certifies (it would have to equal a rounding boundary exactly)
+/// is rounded from the 4096-bit value and counted as uncertified.
+double round_sqrt_sum(std::vector<SqrtTerm> terms, DType t, Certification& cert);
+
+}  // namespace normcheck::reference

@@ -1,0 +1,102 @@
+// The running-statistics update of batch_norm and instance_norm in training mode.
+#include <cmath>
+
+#include "reference/internal.h"
+
+namespace normcheck::reference::detail {
+namespace {
+
+/// One channel's batch contribution: the mean and the variance estimator the profile uses,
+/// exact, with the tolerance model's errors for them.
+struct Contribution {
+  bool finite = true;
+  Rational mean, var;
+  double mean_d = 0, var_d = 0;
+  double mean_err = 0, var_err = 0;
+};
+
+Contribution batch_contribution(const Problem& p, const Sets& sets, const std::vector<SetStats>& stats,
+                                const std::vector<StatErrors>& errors, std::int64_t c) {
+  const bool unbiased = p.profile == Profile::kPyTorch;
+  Contribution ct;
+  // batch_norm: channel c is one set. instance_norm: the mean over n of the N instances' stats.
+  const std::int64_t instances = p.op == Op::kBatchNorm ? 1 : sets.g.N;
+  ct.mean = 0;
+  ct.var = 0;
+  for (std::int64_t n = 0; n < instances; ++n) {
+    const std::int64_t k = p.op == Op::kBatchNorm ? c : n * sets.g.C + c;
+    const SetStats& st = stats[k];
+    const double bessel = unbiased ? static_cast<double>(st.m) / static_cast<double>(st.m - 1) : 1.0;
+    ct.mean_d += st.mean_d / static_cast<double>(instances);
+    ct.var_d += st.var_d * bessel / static_cast<double>(instances);
+    ct.mean_err += errors[k].mean / static_cast<double>(instances);
+    ct.var_err += errors[k].var * bessel / static_cast<double>(instances);
+    if (!st.finite) {
+      ct.finite = false;
+      ct.mean_d = st.nonfinite_mean;
+      ct.var_d = std::nan("");
+      continue;
+    }
+    const Rational var = unbiased ? st.var * st.m / (st.m - 1) : st.var;  // m >= 2 checked by evaluate
+    ct.mean += st.mean / instances;
+    ct.var += var / instances;
+  }
+  return ct;
+}
+
+}  // namespace
+
+void running_stats_update(const Problem& p, const Sets& sets, const Data& d, const std::vector<SetStats>& stats,
+                          Result& r) {
+  const DType t = p.dtype;
+  const std::int64_t C = sets.g.C;
+  const std::vector<std::int64_t> shape{C};
+  r.running_mean = Tensor::from_values(t, shape, d.running_mean);
+  r.running_var = Tensor::from_values(t, shape, d.running_var);
+  r.num_batches_tracked = d.num_batches_tracked;
+  if (p.mode != Mode::kTrain) return;  // eval reads the buffers and leaves them alone
+
+  // pytorch: new = (1 - f) old + f batch, f = momentum or 1 / num_batches_tracked (None);
+  // keras, onnx: new = momentum old + (1 - momentum) batch.
+  Rational f;
+  if (p.profile == Profile::kPyTorch) {
+    r.num_batches_tracked = d.num_batches_tracked + 1;
+    f = p.momentum ? to_rational(*p.momentum) : Rational(1) / r.num_batches_tracked;
+  } else {
+    f = Rational(1) - to_rational(*p.momentum);
+  }
+  const double f_d = f.convert_to<double>();
+  const AccuracyModel am = AccuracyModel::for_data(t);
+  std::vector<StatErrors> errors;
+  for (const SetStats& st : stats) errors.push_back(stat_errors_of(p, sets, st));
+
+  Tensor rm_b = Tensor::empty(DType::kFloat64, shape), rv_b = Tensor::empty(DType::kFloat64, shape);
+  for (std::int64_t c = 0; c < C; ++c) {
+    const Contribution ct = batch_contribution(p, sets, stats, errors, c);
+    const double old_m = d.running_mean[c], old_v = d.running_var[c];
+    double new_m, new_v;
+    if (ct.finite && std::isfinite(old_m) && std::isfinite(old_v)) {
+      new_m = round_rational((1 - f) * to_rational(old_m) + f * ct.mean, t);
+      new_v = round_rational((1 - f) * to_rational(old_v) + f * ct.var, t);
+    } else {
+      new_m = round_to(t, (1 - f_d) * old_m + f_d * ct.mean_d);
+      new_v = round_to(t, (1 - f_d) * old_v + f_d * ct.var_d);
+    }
+    r.running_mean->view().set_linear(c, new_m);
+    r.running_var->view().set_linear(c, new_v);
+    // The batch statistics' errors scaled by f, plus the update's own three roundings.
+    const double scale = std::fabs(f_d);
+    rm_b.view().set_linear(c, std::isfinite(new_m) ? scale * ct.mean_err + 3 * am.u * (std::fabs((1 - f_d) * old_m) +
+                                                                                         std::fabs(f_d * ct.mean_d)) +
+                                                          ulp(t, new_m)
+                                                    : 0.0);
+    rv_b.view().set_linear(c, std::isfinite(new_v) ? scale * ct.var_err + 3 * am.u * (std::fabs((1 - f_d) * old_v) +
+                                                                                        std::fabs(f_d * ct.var_d)) +
+                                                         ulp(t, new_v)
+                                                   : 0.0);
+  }
+  r.running_mean_bound = std::move(rm_b);
+  r.running_var_bound = std::move(rv_b);
+}
+
+}  // namespace normcheck::reference::detail
