@@ -14,7 +14,8 @@
 #include <vector>
 
 // .npy stores little-endian data ('<' descrs) and we copy bytes straight into tensors.
-static_assert(std::endian::native == std::endian::little, "normcheck's .npy I/O assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "normcheck's .npy I/O assumes a little-endian host");
 
 namespace normcheck {
 namespace {
@@ -57,7 +58,9 @@ std::string printable(std::string_view bytes) {
 }
 
 /// The header text without the trailing spaces and newline that pad it (noise in a message).
-std::string_view without_padding(std::string_view s) { return s.substr(0, s.find_last_not_of(" \t\r\n") + 1); }
+std::string_view without_padding(std::string_view s) {
+  return s.substr(0, s.find_last_not_of(" \t\r\n") + 1);
+}
 
 std::string tuple_text(const std::vector<std::int64_t>& dims) {
   std::string out = "(";
@@ -73,11 +76,15 @@ std::string tuple_text(const std::vector<std::int64_t>& dims) {
 
 std::string_view descr_of(DType t) {
   switch (t) {
-    case DType::kFloat64: return "<f8";
-    case DType::kFloat32: return "<f4";
-    case DType::kFloat16: return "<f2";
+    case DType::kFloat64:
+      return "<f8";
+    case DType::kFloat32:
+      return "<f4";
+    case DType::kFloat16:
+      return "<f2";
     // ml_dtypes' name; numpy without ml_dtypes imported cannot load it (np.dtype('bfloat16') fails).
-    case DType::kBFloat16: return "bfloat16";
+    case DType::kBFloat16:
+      return "bfloat16";
   }
   return "";
 }
@@ -93,8 +100,9 @@ Expected<DType> dtype_of(std::string_view descr) {
     return Status::error("Expected a little-endian descr, but got '" + std::string(descr) +
                          "' (big-endian data is not supported)");
   }
-  return Status::error("Expected descr '<f8', '<f4', '<f2', 'bfloat16' or '<V2' (bfloat16 as np.save writes it), but got " +
-                       printable(descr));
+  return Status::error(
+      "Expected descr '<f8', '<f4', '<f2', 'bfloat16' or '<V2' (bfloat16 as np.save writes it), but got " +
+      printable(descr));
 }
 
 // ---- the header dict -----------------------------------------------------------------------------
@@ -172,7 +180,8 @@ class HeaderParser {
                          (rest.empty() ? std::string("the end of the header") : printable(rest)));
   }
   void skip_space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -312,8 +321,9 @@ Expected<Tensor> read_npy_file(const std::string& path, std::FILE* f) {
   if (head.substr(0, kMagic.size()) != kMagic) {
     return fail(path, "Expected a .npy file (magic \\x93NUMPY), but got " + printable(head));
   }
-  if (got < 8) return fail(path, "Expected a format version after the magic, but the file ends after " +
-                                     std::to_string(got) + " bytes");
+  if (got < 8)
+    return fail(path, "Expected a format version after the magic, but the file ends after " +
+                          std::to_string(got) + " bytes");
   const int major = prefix[6], minor = prefix[7];
   if ((major != 1 && major != 2 && major != 3) || minor != 0) {
     return fail(path, "Expected .npy format version 1.0, 2.0 or 3.0, but got " + std::to_string(major) + "." +
@@ -322,7 +332,8 @@ Expected<Tensor> read_npy_file(const std::string& path, std::FILE* f) {
   const std::size_t prefix_size = major == 1 ? 10 : 12;
   if (got < prefix_size) {
     return fail(path, "Expected a " + std::to_string(prefix_size) + "-byte prefix for version " +
-                          std::to_string(major) + ".0, but the file has only " + std::to_string(got) + " bytes");
+                          std::to_string(major) + ".0, but the file has only " + std::to_string(got) +
+                          " bytes");
   }
   std::uint64_t header_len = prefix[8] | (std::uint64_t{prefix[9]} << 8);
   if (major > 1) header_len |= (std::uint64_t{prefix[10]} << 16) | (std::uint64_t{prefix[11]} << 24);
@@ -351,14 +362,16 @@ Expected<Tensor> read_npy_file(const std::string& path, std::FILE* f) {
   const std::size_t itemsize = size_of(*dtype);
   const auto nbytes = byte_count(h->shape, itemsize);
   if (!nbytes) {
-    return fail(path, "Expected a 'shape' whose size in bytes fits in int64, but got " + tuple_text(h->shape));
+    return fail(path,
+                "Expected a 'shape' whose size in bytes fits in int64, but got " + tuple_text(h->shape));
   }
   const std::uint64_t data_offset = prefix_size + header_len;
   const std::uint64_t available = file_size - data_offset;
   if (available != static_cast<std::uint64_t>(*nbytes)) {
-    return fail(path, "Expected " + std::to_string(*nbytes) + " bytes of data for shape " +
-                          tuple_text(h->shape) + " of '" + h->descr + "', but got " + std::to_string(available) +
-                          (available < static_cast<std::uint64_t>(*nbytes) ? " (truncated data)" : " (extra data)"));
+    return fail(
+        path, "Expected " + std::to_string(*nbytes) + " bytes of data for shape " + tuple_text(h->shape) +
+                  " of '" + h->descr + "', but got " + std::to_string(available) +
+                  (available < static_cast<std::uint64_t>(*nbytes) ? " (truncated data)" : " (extra data)"));
   }
 
   Tensor t;
@@ -371,9 +384,10 @@ Expected<Tensor> read_npy_file(const std::string& path, std::FILE* f) {
   }
   auto* dst = static_cast<unsigned char*>(t.data());
   unsigned char* read_into = h->fortran_order ? fortran.data() : dst;
-  if (*nbytes > 0 && std::fread(read_into, 1, static_cast<std::size_t>(*nbytes), f) !=
-                         static_cast<std::size_t>(*nbytes)) {
-    return fail(path, "cannot read the data: " + (std::ferror(f) ? errno_text() : std::string("unexpected end of file")));
+  if (*nbytes > 0 &&
+      std::fread(read_into, 1, static_cast<std::size_t>(*nbytes), f) != static_cast<std::size_t>(*nbytes)) {
+    return fail(path, "cannot read the data: " +
+                          (std::ferror(f) ? errno_text() : std::string("unexpected end of file")));
   }
   if (h->fortran_order && *nbytes > 0) {
     // Column-major strides: the first dim moves fastest.
@@ -421,8 +435,10 @@ Status check_writable(const std::string& path, const TensorView& v) {
     if (d < 0) return fail(path, "Expected non-negative dims, but got shape " + tuple_text(v.shape));
   }
   const auto nbytes = byte_count(v.shape, size_of(v.dtype));
-  if (!nbytes) return fail(path, "Expected a shape whose size in bytes fits in int64, but got " + tuple_text(v.shape));
-  if (*nbytes > 0 && v.data == nullptr) return fail(path, "Expected data for a non-empty tensor, but got null");
+  if (!nbytes)
+    return fail(path, "Expected a shape whose size in bytes fits in int64, but got " + tuple_text(v.shape));
+  if (*nbytes > 0 && v.data == nullptr)
+    return fail(path, "Expected data for a non-empty tensor, but got null");
   return {};
 }
 
@@ -432,7 +448,8 @@ bool write_data(std::FILE* f, const TensorView& v) {
   const std::int64_t n = v.numel();
   if (n == 0) return true;
   const auto* src = static_cast<const unsigned char*>(v.data);
-  if (is_row_major(v)) return std::fwrite(src, itemsize, static_cast<std::size_t>(n), f) == static_cast<std::size_t>(n);
+  if (is_row_major(v))
+    return std::fwrite(src, itemsize, static_cast<std::size_t>(n), f) == static_cast<std::size_t>(n);
   std::vector<unsigned char> buffer;
   buffer.reserve(kWriteChunkBytes);
   RowMajorWalk walk(v.shape, v.strides);

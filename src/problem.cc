@@ -53,12 +53,17 @@ struct RankLimits {
 };
 RankLimits rank_limits(Op op) {
   switch (op) {
-    case Op::kBatchNorm: return {2, 5};
-    case Op::kInstanceNorm: return {3, 5};
-    case Op::kGroupNorm: return {2, 8};
-    case Op::kLayerNorm2d: return {3, 5};
+    case Op::kBatchNorm:
+      return {2, 5};
+    case Op::kInstanceNorm:
+      return {3, 5};
+    case Op::kGroupNorm:
+      return {2, 8};
+    case Op::kLayerNorm2d:
+      return {3, 5};
     case Op::kLayerNorm:
-    case Op::kRmsNorm: return {1, 8};
+    case Op::kRmsNorm:
+      return {1, 8};
   }
   return {1, 8};
 }
@@ -130,7 +135,8 @@ Expected<bool> parse_bool(std::string_view key, std::string_view v) {
 /// eps / momentum: a finite number or "none"; eps must also be >= 0.
 Expected<std::optional<double>> parse_optional_double(std::string_view key, std::string_view v,
                                                       bool non_negative) {
-  std::string what = std::string(key) + " to be a finite number" + (non_negative ? " >= 0" : "") + " or 'none'";
+  std::string what =
+      std::string(key) + " to be a finite number" + (non_negative ? " >= 0" : "") + " or 'none'";
   if (v == "none") return std::optional<double>();
   double d = 0;
   if (!parse_whole(v, d) || !std::isfinite(d) || (non_negative && d < 0)) return bad_value(what, v);
@@ -157,9 +163,9 @@ Expected<std::vector<std::int64_t>> parse_dims(std::string_view key, std::string
 }
 
 // The keys of a descriptor line, in to_string's order.
-constexpr std::string_view kKeys[] = {"shape", "dtype",   "layout",    "eps",  "momentum",
-                                      "affine", "bias",   "track_running_stats", "mode", "profile",
-                                      "direction", "seed", "groups",    "normalized_shape"};
+constexpr std::string_view kKeys[] = {
+    "shape", "dtype",   "layout",    "eps",  "momentum", "affine",          "bias", "track_running_stats",
+    "mode",  "profile", "direction", "seed", "groups",   "normalized_shape"};
 
 struct Field {
   std::string_view key, value;
@@ -214,8 +220,8 @@ Status apply_field(Problem& p, const Field& f) {
   } else if (k == "groups") {
     // Only group_norm prints it, so accepting it elsewhere would break parse(to_string(p)) == p.
     if (p.op != Op::kGroupNorm) {
-      return Status::error("Expected groups only for group_norm, but got " + quoted("groups=" + std::string(v)) +
-                           " for " + std::string(name(p.op)));
+      return Status::error("Expected groups only for group_norm, but got " +
+                           quoted("groups=" + std::string(v)) + " for " + std::string(name(p.op)));
     }
     if (!parse_whole(v, p.num_groups)) return bad_value("groups to be an integer", v);
   } else if (k == "normalized_shape") {
@@ -265,8 +271,8 @@ Status check_channels(const Problem& p) {
   }
   if (p.op != Op::kGroupNorm) {
     if (p.num_groups != 1) {
-      return Status::error("Expected num_groups=1 for " + op + " (groups apply to group_norm only), but got " +
-                           std::to_string(p.num_groups));
+      return Status::error("Expected num_groups=1 for " + op +
+                           " (groups apply to group_norm only), but got " + std::to_string(p.num_groups));
     }
     return {};
   }
@@ -321,7 +327,8 @@ Status check_params(const Problem& p) {
                            " profile (momentum=none is PyTorch's cumulative average), but got none");
     }
   } else if (!std::isfinite(*p.momentum)) {
-    return Status::error("Expected momentum to be a finite number or 'none', but got " + shortest(*p.momentum));
+    return Status::error("Expected momentum to be a finite number or 'none', but got " +
+                         shortest(*p.momentum));
   }
   if (p.bias && !p.affine) return Status::error("Expected bias=0 when affine=0, but got bias=1");
   if (p.track_running_stats && !has_running_stats(p.op)) {
@@ -427,7 +434,8 @@ std::string to_string(const Problem& p) {
 Expected<Problem> parse_problem(std::string_view line) {
   const std::vector<std::string_view> tokens = tokens_of(line);
   const std::string op_list = join_names(kOpNames);
-  if (tokens.empty()) return Status::error("Expected an op name (" + op_list + ") first, but got an empty line");
+  if (tokens.empty())
+    return Status::error("Expected an op name (" + op_list + ") first, but got an empty line");
   const std::optional<Op> op = parse_op(tokens[0]);
   if (!op) return bad_value("an op name (" + op_list + ") first", tokens[0]);
 
@@ -440,9 +448,11 @@ Expected<Problem> parse_problem(std::string_view line) {
       return Status::error("Unknown field " + quoted(f.key) + " (known: " + join_names(kKeys) + ")");
     }
     for (const Field& seen : fields) {
-      if (seen.key == f.key) return Status::error("Expected each field once, but got " + quoted(f.key) + " twice");
+      if (seen.key == f.key)
+        return Status::error("Expected each field once, but got " + quoted(f.key) + " twice");
     }
-    if (f.value.empty()) return Status::error("Expected a value for " + std::string(f.key) + ", but got " + quoted(tokens[i]));
+    if (f.value.empty())
+      return Status::error("Expected a value for " + std::string(f.key) + ", but got " + quoted(tokens[i]));
     fields.push_back(f);
   }
 
@@ -504,12 +514,22 @@ Expected<Geometry> geometry(const Problem& p) {
   }
   g.G = p.op == Op::kGroupNorm ? p.num_groups : 1;
   switch (p.op) {
-    case Op::kBatchNorm: g.num_sets = g.C, g.set_size = g.N * g.S; break;
-    case Op::kInstanceNorm: g.num_sets = g.N * g.C, g.set_size = g.S; break;
-    case Op::kGroupNorm: g.num_sets = g.N * g.G, g.set_size = g.C / g.G * g.S; break;
+    case Op::kBatchNorm:
+      g.num_sets = g.C, g.set_size = g.N * g.S;
+      break;
+    case Op::kInstanceNorm:
+      g.num_sets = g.N * g.C, g.set_size = g.S;
+      break;
+    case Op::kGroupNorm:
+      g.num_sets = g.N * g.G, g.set_size = g.C / g.G * g.S;
+      break;
     case Op::kLayerNorm:
-    case Op::kRmsNorm: g.num_sets = g.N, g.set_size = g.C; break;
-    case Op::kLayerNorm2d: g.num_sets = g.N * g.S, g.set_size = g.C; break;
+    case Op::kRmsNorm:
+      g.num_sets = g.N, g.set_size = g.C;
+      break;
+    case Op::kLayerNorm2d:
+      g.num_sets = g.N * g.S, g.set_size = g.C;
+      break;
   }
   return g;
 }

@@ -78,7 +78,8 @@ std::string bytes_of(const std::vector<T>& v) {
 std::vector<double> sample_values(std::int64_t n) {
   std::vector<double> v(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    v[static_cast<std::size_t>(i)] = (i % 2 ? -1.0 : 1.0) * std::ldexp(1.0 + 0.37 * static_cast<double>(i), static_cast<int>(i % 7) - 3);
+    v[static_cast<std::size_t>(i)] =
+        (i % 2 ? -1.0 : 1.0) * std::ldexp(1.0 + 0.37 * static_cast<double>(i), static_cast<int>(i % 7) - 3);
   }
   if (n > 0) v[0] = 0.0;
   return v;
@@ -93,7 +94,8 @@ std::int64_t count(const std::vector<std::int64_t>& shape) {
 // ---- writing and reading back --------------------------------------------------------------------
 
 TEST_F(NpyTest, RoundTripEveryDTypeAndRank0To4) {
-  const std::vector<std::vector<std::int64_t>> shapes = {{}, {5}, {2, 3}, {2, 3, 4}, {2, 1, 3, 2}, {0, 3}, {3, 0, 2}};
+  const std::vector<std::vector<std::int64_t>> shapes = {{},           {5},    {2, 3},   {2, 3, 4},
+                                                         {2, 1, 3, 2}, {0, 3}, {3, 0, 2}};
   for (DType dt : kAllDTypes) {
     for (const auto& shape : shapes) {
       SCOPED_TRACE(std::string(name(dt)) + " rank " + std::to_string(shape.size()));
@@ -121,7 +123,8 @@ TEST_F(NpyTest, WritesNumpyHeaderVersion1AlignedTo64) {
   const std::string bytes = read_bytes(p);
   ASSERT_GE(bytes.size(), 64u + 24u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
-  const std::size_t header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+  const std::size_t header_len =
+      static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
   const std::size_t data_offset = 10 + header_len;
   EXPECT_EQ(data_offset % 64, 0u);
   EXPECT_EQ(bytes[data_offset - 1], '\n');
@@ -134,7 +137,8 @@ TEST_F(NpyTest, WritesNumpyHeaderVersion1AlignedTo64) {
       {DType::kFloat64, "'<f8'"}, {DType::kFloat16, "'<f2'"}, {DType::kBFloat16, "'bfloat16'"}};
   for (const auto& [dt, descr] : descrs) {
     ASSERT_TRUE(write_npy(p, Tensor::from_values(dt, {4}, sample_values(4)).view()).ok());
-    EXPECT_THAT(read_bytes(p), HasSubstr("{'descr': " + descr + ", 'fortran_order': False, 'shape': (4,), }"));
+    EXPECT_THAT(read_bytes(p),
+                HasSubstr("{'descr': " + descr + ", 'fortran_order': False, 'shape': (4,), }"));
   }
   ASSERT_TRUE(write_npy(p, Tensor::from_values(DType::kFloat64, {}, sample_values(1)).view()).ok());
   EXPECT_THAT(read_bytes(p), HasSubstr("'shape': (), }"));
@@ -175,13 +179,16 @@ TEST_F(NpyTest, WritesNonContiguousViewsInLogicalRowMajorOrder) {
     };
     std::vector<Case> cases;
     std::vector<double> w;
-    for (int i = 0; i < 6; ++i) for (int j = 0; j < 4; ++j) w.push_back(b[static_cast<std::size_t>(j * 6 + i)]);
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 4; ++j) w.push_back(b[static_cast<std::size_t>(j * 6 + i)]);
     cases.push_back({transposed, w});
     w.clear();
-    for (int i = 0; i < 4; ++i) for (int j = 0; j < 3; ++j) w.push_back(b[static_cast<std::size_t>((3 - i) * 6 + 2 * j)]);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 3; ++j) w.push_back(b[static_cast<std::size_t>((3 - i) * 6 + 2 * j)]);
     cases.push_back({strided, w});
     w.clear();
-    for (int i = 0; i < 3; ++i) for (int j = 0; j < 6; ++j) w.push_back(b[static_cast<std::size_t>(j)]);
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 6; ++j) w.push_back(b[static_cast<std::size_t>(j)]);
     cases.push_back({repeated, w});
 
     for (const Case& c : cases) {
@@ -201,7 +208,8 @@ TEST_F(NpyTest, ReadsFormatVersions2And3) {
   const std::vector<float> values = {1.5f, -2.0f, 0.25f, 3.0f, 0.0f, -0.5f};
   for (int major : {2, 3}) {
     const std::string p = path(std::to_string(major) + "_0.npy");
-    write_bytes(p, npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", bytes_of(values), major));
+    write_bytes(
+        p, npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", bytes_of(values), major));
     auto t = read_npy(p);
     ASSERT_TRUE(t.ok()) << t.message();
     EXPECT_EQ(t->dtype(), DType::kFloat32);
@@ -214,7 +222,8 @@ TEST_F(NpyTest, ReadsFortranOrderAsRowMajor) {
   // x = [[0, 1, 2], [3, 4, 5]] stored column by column.
   const std::vector<double> column_major = {0, 3, 1, 4, 2, 5};
   const std::string p = path("fortran.npy");
-  write_bytes(p, npy_file("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", bytes_of(column_major)));
+  write_bytes(p,
+              npy_file("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", bytes_of(column_major)));
   auto t = read_npy(p);
   ASSERT_TRUE(t.ok()) << t.message();
   EXPECT_EQ(t->shape(), (std::vector<std::int64_t>{2, 3}));
@@ -268,7 +277,8 @@ TEST_F(NpyTest, ReadsBFloat16AsMlDtypesAndNumpySaveSpellIt) {
   const std::vector<std::uint16_t> bits = {0x3f80, 0xc000, 0x3f00};
   for (const std::string descr : {"'bfloat16'", "'<V2'"}) {
     const std::string p = path("bf16.npy");
-    write_bytes(p, npy_file("{'descr': " + descr + ", 'fortran_order': False, 'shape': (3,), }", bytes_of(bits)));
+    write_bytes(
+        p, npy_file("{'descr': " + descr + ", 'fortran_order': False, 'shape': (3,), }", bytes_of(bits)));
     auto t = read_npy(p);
     ASSERT_TRUE(t.ok()) << t.message();
     EXPECT_EQ(t->dtype(), DType::kBFloat16);
@@ -302,11 +312,13 @@ TEST_F(NpyTest, RejectsMalformedFilesWithAOneLineMessage) {
   };
   const std::vector<Case> cases = {
       {"empty.npy", "", "Expected a .npy file (magic \\x93NUMPY), but got ''"},
-      {"magic.npy", "PK\x03\x04 a zip file", "Expected a .npy file (magic \\x93NUMPY), but got 'PK\\x03\\x04 a zip"},
+      {"magic.npy", "PK\x03\x04 a zip file",
+       "Expected a .npy file (magic \\x93NUMPY), but got 'PK\\x03\\x04 a zip"},
       {"short.npy", std::string("\x93NUMPY\x01", 7), "Expected a format version after the magic"},
       {"version.npy", std::string("\x93NUMPY\x04\x00", 8) + good.substr(8),
        "Expected .npy format version 1.0, 2.0 or 3.0, but got 4.0"},
-      {"prefix.npy", good.substr(0, 9), "Expected a 10-byte prefix for version 1.0, but the file has only 9 bytes"},
+      {"prefix.npy", good.substr(0, 9),
+       "Expected a 10-byte prefix for version 1.0, but the file has only 9 bytes"},
       {"truncated_header.npy", good.substr(0, 40), "(truncated header)"},
       {"huge_header.npy", huge_header, "Expected a header of 4294967280 bytes after the 12-byte prefix"},
       {"truncated_data.npy", good.substr(0, good.size() - 1),
@@ -320,16 +332,20 @@ TEST_F(NpyTest, RejectsMalformedFilesWithAOneLineMessage) {
        "Expected a quoted string for 'descr'"},
       {"negative.npy", with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (-3,), }"),
        "Expected non-negative dims in 'shape', but got (-3,)"},
-      {"overflow.npy", with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"),
+      {"overflow.npy",
+       with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"),
        "Expected a 'shape' whose size in bytes fits in int64"},
-      {"bigint.npy", with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }"),
+      {"bigint.npy",
+       with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }"),
        "Expected an int in 'shape'"},
-      {"not_dict.npy", with_dict("['descr', '<f4']"), "Expected a dict '{...}' at header offset 0, but got '['descr', '<f4']'"},
+      {"not_dict.npy", with_dict("['descr', '<f4']"),
+       "Expected a dict '{...}' at header offset 0, but got '['descr', '<f4']'"},
       {"missing_key.npy", with_dict("{'descr': '<f4', 'shape': (3,), }"),
        "Expected the key 'fortran_order' in the header"},
       {"extra_key.npy", with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'x': 1}"),
        "Expected only the keys 'descr', 'fortran_order', 'shape'"},
-      {"repeated_key.npy", with_dict("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (3,)}"),
+      {"repeated_key.npy",
+       with_dict("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (3,)}"),
        "Expected each key once"},
       {"one_tuple.npy", with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (3), }"),
        "a 1-tuple needs a trailing comma"},
@@ -341,8 +357,7 @@ TEST_F(NpyTest, RejectsMalformedFilesWithAOneLineMessage) {
        "Expected only spaces and a newline after the header dict"},
       {"unclosed.npy", with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), "),
        "Expected a quoted key or '}'"},
-      {"unterminated.npy", with_dict("{'descr: '<f4', 'fortran_order': False, 'shape': (3,), }"),
-       "Expected"},
+      {"unterminated.npy", with_dict("{'descr: '<f4', 'fortran_order': False, 'shape': (3,), }"), "Expected"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.file);

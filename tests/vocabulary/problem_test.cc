@@ -212,11 +212,18 @@ Problem random_problem(std::mt19937_64& rng) {
   const Profile profile = kAllProfiles[pick(0, 2)];
   int min_rank = 1, max_rank = 8;
   switch (op) {
-    case Op::kBatchNorm: min_rank = 2, max_rank = 5; break;
+    case Op::kBatchNorm:
+      min_rank = 2, max_rank = 5;
+      break;
     case Op::kInstanceNorm:
-    case Op::kLayerNorm2d: min_rank = 3, max_rank = 5; break;
-    case Op::kGroupNorm: min_rank = 2, max_rank = 8; break;
-    default: break;
+    case Op::kLayerNorm2d:
+      min_rank = 3, max_rank = 5;
+      break;
+    case Op::kGroupNorm:
+      min_rank = 2, max_rank = 8;
+      break;
+    default:
+      break;
   }
   std::vector<std::int64_t> shape(static_cast<std::size_t>(pick(min_rank, max_rank)));
   for (auto& d : shape) d = pick(0, 6);
@@ -226,16 +233,30 @@ Problem random_problem(std::mt19937_64& rng) {
   p.dtype = kAllDTypes[pick(0, 3)];
   if (channels && shape.size() >= 3 && coin()) p.layout = Layout::kChannelsLast;
   switch (pick(0, 3)) {
-    case 0: break;  // the default
-    case 1: p.eps = std::abs(any_double()); break;
-    case 2: p.eps = std::pow(10.0, static_cast<double>(-pick(1, 12))); break;
-    default: p.eps = op == Op::kRmsNorm ? std::nullopt : std::optional<double>(0.0); break;
+    case 0:
+      break;  // the default
+    case 1:
+      p.eps = std::abs(any_double());
+      break;
+    case 2:
+      p.eps = std::pow(10.0, static_cast<double>(-pick(1, 12)));
+      break;
+    default:
+      p.eps = op == Op::kRmsNorm ? std::nullopt : std::optional<double>(0.0);
+      break;
   }
   switch (pick(0, 3)) {
-    case 0: break;
-    case 1: p.momentum = any_double(); break;
-    case 2: p.momentum = static_cast<double>(pick(0, 1000)) / 1000; break;
-    default: if (profile == Profile::kPyTorch) p.momentum = std::nullopt; break;
+    case 0:
+      break;
+    case 1:
+      p.momentum = any_double();
+      break;
+    case 2:
+      p.momentum = static_cast<double>(pick(0, 1000)) / 1000;
+      break;
+    default:
+      if (profile == Profile::kPyTorch) p.momentum = std::nullopt;
+      break;
   }
   p.affine = coin();
   p.bias = p.affine && coin();
@@ -248,7 +269,8 @@ Problem random_problem(std::mt19937_64& rng) {
     for (std::int64_t g = 1; g <= shape[1]; ++g) {
       if (shape[1] % g == 0) divisors.push_back(g);
     }
-    p.num_groups = divisors[static_cast<std::size_t>(pick(0, static_cast<std::int64_t>(divisors.size()) - 1))];
+    p.num_groups =
+        divisors[static_cast<std::size_t>(pick(0, static_cast<std::int64_t>(divisors.size()) - 1))];
   }
   if (op == Op::kLayerNorm || op == Op::kRmsNorm) {
     const auto k = static_cast<std::size_t>(pick(1, static_cast<std::int64_t>(shape.size())));
@@ -328,32 +350,41 @@ TEST(ParseProblem, RejectsBadLinesNamingTheFieldAndText) {
       {"batch_norm shape=", "Expected a value for shape"},
       {"batch_norm shape=8x3 eps=nan", "Expected eps to be a finite number >= 0 or 'none', but got 'nan'"},
       {"batch_norm shape=8x3 eps=inf", "Expected eps to be a finite number >= 0 or 'none', but got 'inf'"},
-      {"batch_norm shape=8x3 eps=-1e-5", "Expected eps to be a finite number >= 0 or 'none', but got '-1e-5'"},
+      {"batch_norm shape=8x3 eps=-1e-5",
+       "Expected eps to be a finite number >= 0 or 'none', but got '-1e-5'"},
       {"batch_norm shape=8x3 eps=1e-5x", "but got '1e-5x'"},
       {"batch_norm shape=8x3 eps=1e999", "but got '1e999'"},
       {"batch_norm shape=8x3 eps=+1", "but got '+1'"},
-      {"batch_norm shape=8x3 momentum=nan", "Expected momentum to be a finite number or 'none', but got 'nan'"},
-      {"batch_norm shape=8x3 momentum=-inf", "Expected momentum to be a finite number or 'none', but got '-inf'"},
+      {"batch_norm shape=8x3 momentum=nan",
+       "Expected momentum to be a finite number or 'none', but got 'nan'"},
+      {"batch_norm shape=8x3 momentum=-inf",
+       "Expected momentum to be a finite number or 'none', but got '-inf'"},
       {"batch_norm shape=8x3 momentum=0.1.2", "but got '0.1.2'"},
       {"batch_norm shape=8x3 affine=yes", "Expected affine to be 0, 1, true or false, but got 'yes'"},
       {"batch_norm shape=8x3 bias=2", "Expected bias to be 0, 1, true or false, but got '2'"},
       {"batch_norm shape=8x3 track_running_stats=True", "but got 'True'"},
-      {"batch_norm shape=8x-3", "Expected shape to be non-negative integer dims joined by 'x', but got '8x-3'"},
+      {"batch_norm shape=8x-3",
+       "Expected shape to be non-negative integer dims joined by 'x', but got '8x-3'"},
       {"batch_norm shape=8x3.5", "bad dim '3.5'"},
       {"batch_norm shape=8xx3", "bad dim ''"},
       {"batch_norm shape=8x3x", "bad dim ''"},
       {"batch_norm shape=8,3", "but got '8,3'"},
       {"batch_norm shape=99999999999999999999x3", "bad dim '99999999999999999999'"},
-      {"batch_norm shape=8x3 dtype=int8", "Expected dtype to be one of float64, float32, float16, bfloat16, but got 'int8'"},
-      {"batch_norm shape=8x3x4 layout=nhwc", "Expected layout to be contiguous or channels_last, but got 'nhwc'"},
+      {"batch_norm shape=8x3 dtype=int8",
+       "Expected dtype to be one of float64, float32, float16, bfloat16, but got 'int8'"},
+      {"batch_norm shape=8x3x4 layout=nhwc",
+       "Expected layout to be contiguous or channels_last, but got 'nhwc'"},
       {"batch_norm shape=8x3 mode=training", "Expected mode to be train or eval, but got 'training'"},
       {"batch_norm shape=8x3 direction=fwd", "Expected direction to be forward or backward, but got 'fwd'"},
-      {"batch_norm shape=8x3 profile=jax", "Expected profile to be one of pytorch, keras, onnx, but got 'jax'"},
+      {"batch_norm shape=8x3 profile=jax",
+       "Expected profile to be one of pytorch, keras, onnx, but got 'jax'"},
       {"batch_norm shape=8x3 seed=-1", "Expected seed to be an unsigned 64-bit integer, but got '-1'"},
       {"batch_norm shape=8x3 seed=18446744073709551616", "but got '18446744073709551616'"},
       {"group_norm shape=2x6 groups=two", "Expected groups to be an integer, but got 'two'"},
-      {"batch_norm shape=8x3 groups=3", "Expected groups only for group_norm, but got 'groups=3' for batch_norm"},
-      {"group_norm shape=2x6 normalized_shape=6", "Expected normalized_shape only for layer_norm and rms_norm"},
+      {"batch_norm shape=8x3 groups=3",
+       "Expected groups only for group_norm, but got 'groups=3' for batch_norm"},
+      {"group_norm shape=2x6 normalized_shape=6",
+       "Expected normalized_shape only for layer_norm and rms_norm"},
       {"layer_norm shape=2x6 normalized_shape=6x", "bad dim ''"},
       {"batch_norm shape=8x3 trailing", "Expected key=value, but got 'trailing'"},
       {"batch_norm shape=8x3 =3", "Unknown field ''"},
@@ -361,7 +392,8 @@ TEST(ParseProblem, RejectsBadLinesNamingTheFieldAndText) {
       {"group_norm shape=2x6x4x5 groups=4", "Expected C divisible by num_groups, but got C=6, G=4"},
       {"batch_norm shape=8x3 eps=none", "Expected an eps value for batch_norm"},
       {"batch_norm shape=8x3 profile=keras momentum=none",
-       "Expected a momentum value under the keras profile (momentum=none is PyTorch's cumulative average), but got none"},
+       "Expected a momentum value under the keras profile (momentum=none is PyTorch's cumulative average), "
+       "but got none"},
       {"layer_norm shape=2x3 track_running_stats=1",
        "Expected track_running_stats=0 for layer_norm, which has no running statistics, but got 1"},
   };
@@ -382,8 +414,9 @@ std::string validate_error(const Problem& p) {
 }
 
 TEST(ValidateProblem, RankLimitsPerOp) {
-  EXPECT_THAT(validate_error(default_problem(Op::kBatchNorm, {2, 3, 4, 5, 6, 7})),
-              HasSubstr("Expected batch_norm input of rank 2 to 5, but got rank 6 (shape [2, 3, 4, 5, 6, 7])"));
+  EXPECT_THAT(
+      validate_error(default_problem(Op::kBatchNorm, {2, 3, 4, 5, 6, 7})),
+      HasSubstr("Expected batch_norm input of rank 2 to 5, but got rank 6 (shape [2, 3, 4, 5, 6, 7])"));
   EXPECT_THAT(validate_error(default_problem(Op::kBatchNorm, {8})),
               HasSubstr("Expected batch_norm input of rank 2 to 5, but got rank 1"));
   EXPECT_THAT(validate_error(default_problem(Op::kInstanceNorm, {8, 3})),
@@ -442,7 +475,8 @@ TEST(ValidateProblem, NormalizedShapeMustBeTheTrailingDims) {
   ln.normalized_shape = {1, 2, 3, 4, 5};
   EXPECT_THAT(validate_error(ln), HasSubstr("but got only 4 dims"));
   ln.normalized_shape = {};
-  EXPECT_THAT(validate_error(ln), HasSubstr("Expected a non-empty normalized_shape for layer_norm, but got []"));
+  EXPECT_THAT(validate_error(ln),
+              HasSubstr("Expected a non-empty normalized_shape for layer_norm, but got []"));
   Problem rms = default_problem(Op::kRmsNorm, {2, 3});
   rms.normalized_shape = {2};
   EXPECT_THAT(validate_error(rms), HasSubstr("Expected normalized_shape [2] to match"));
@@ -457,12 +491,14 @@ TEST(ValidateProblem, EpsMomentumAndFlags) {
   bn.eps = std::nullopt;
   EXPECT_THAT(validate_error(bn), HasSubstr("Expected an eps value for batch_norm"));
   bn.eps = -1e-5;
-  EXPECT_THAT(validate_error(bn), HasSubstr("Expected eps to be a finite number >= 0 or 'none', but got -1e-05"));
+  EXPECT_THAT(validate_error(bn),
+              HasSubstr("Expected eps to be a finite number >= 0 or 'none', but got -1e-05"));
   bn.eps = std::numeric_limits<double>::quiet_NaN();
   EXPECT_THAT(validate_error(bn), HasSubstr("but got nan"));
   bn.eps = 1e-5;
   bn.momentum = std::numeric_limits<double>::infinity();
-  EXPECT_THAT(validate_error(bn), HasSubstr("Expected momentum to be a finite number or 'none', but got inf"));
+  EXPECT_THAT(validate_error(bn),
+              HasSubstr("Expected momentum to be a finite number or 'none', but got inf"));
   bn.momentum = std::nullopt;
   EXPECT_TRUE(validate(bn).ok());
   bn.profile = Profile::kOnnx;
