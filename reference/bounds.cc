@@ -1,6 +1,8 @@
 #include "reference/bounds.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 
 namespace normcheck::reference {
@@ -8,7 +10,15 @@ namespace {
 
 /// One ULP of the output format at v: half for the final rounding, half for rounding an
 /// intermediate to a 16-bit output format (at least the spacing of subnormals).
-double output_ulp(DType out, double v) { return std::isfinite(v) ? ulp(out, v) : 0.0; }
+/// (normcheck::ulp without libm calls: this runs once per output element.)
+double output_ulp(DType out, double v) {
+  if (!std::isfinite(v)) return 0.0;
+  const DTypeInfo& f = info(out);
+  const auto biased = static_cast<int>((std::bit_cast<std::uint64_t>(v) >> 52) & 0x7ff);
+  const int e = biased == 0 ? f.emin : biased - 1023;  // zero and double subnormals: below any emin
+  const int q = std::max(e, f.emin) - f.precision + 1;
+  return q >= -1022 ? std::bit_cast<double>(static_cast<std::uint64_t>(q + 1023) << 52) : std::ldexp(1.0, q);
+}
 
 }  // namespace
 

@@ -25,10 +25,35 @@ inline DD fast_two_sum(double a, double b) {
   const double s = a + b;
   return {s, b - (s - a)};
 }
-/// p + e == a * b exactly (barring underflow), with one FMA.
+/// a * b + c with one rounding where the target has an FMA unit; elsewhere std::fma is a slow
+/// library call, so the callers below use Dekker's exact splitting instead.
+#if defined(__FMA__) || defined(__aarch64__)
+inline constexpr bool kHardwareFma = true;
+#else
+inline constexpr bool kHardwareFma = false;
+#endif
+
+/// hi + lo == a with hi holding the top 26 bits (Veltkamp's splitting; no overflow below 2^996).
+inline DD veltkamp_split(double a) {
+  const double t = 134217729.0 * a;  // 2^27 + 1
+  const double hi = t - (t - a);
+  return {hi, a - hi};
+}
+
+/// p + e == a * b exactly (barring underflow): one FMA, or Dekker's TwoProduct.
 inline DD two_prod(double a, double b) {
   const double p = a * b;
-  return {p, std::fma(a, b, -p)};
+  if constexpr (kHardwareFma) {
+    return {p, std::fma(a, b, -p)};
+  } else {
+    const DD x = veltkamp_split(a), y = veltkamp_split(b);
+    return {p, ((x.hi * y.hi - p) + x.hi * y.lo + x.lo * y.hi) + x.lo * y.lo};
+  }
+}
+/// a * b + c, rounded once (FMA) or twice (the callers' bounds allow for both).
+inline double mul_add(double a, double b, double c) {
+  if constexpr (kHardwareFma) return std::fma(a, b, c);
+  return a * b + c;
 }
 
 inline DD operator+(DD x, double y) {  // DWPlusFP
@@ -45,13 +70,13 @@ inline DD operator-(DD x) { return {-x.hi, -x.lo}; }
 inline DD operator-(DD x, DD y) { return x + (-y); }
 inline DD operator*(DD x, double y) {  // DWTimesFP3
   const DD c = two_prod(x.hi, y);
-  return fast_two_sum(c.hi, std::fma(x.lo, y, c.lo));
+  return fast_two_sum(c.hi, mul_add(x.lo, y, c.lo));
 }
 inline DD operator*(DD x, DD y) {  // DWTimesDW3
   const DD c = two_prod(x.hi, y.hi);
   const double tl0 = x.lo * y.lo;
-  const double tl1 = std::fma(x.hi, y.lo, tl0);
-  const double cl2 = std::fma(x.lo, y.hi, tl1);
+  const double tl1 = mul_add(x.hi, y.lo, tl0);
+  const double cl2 = mul_add(x.lo, y.hi, tl1);
   return fast_two_sum(c.hi, c.lo + cl2);
 }
 /// Orderings by the sign of the difference: AccurateDWPlusDW's relative error is below 1, so the

@@ -16,12 +16,16 @@ struct Parts {
   int exponent;
 };
 
+/// The odd mantissa form: trailing zeros moved into the exponent, so that a float32 value has a
+/// mantissa below 2^24 and its square fits in 64 bits (the fast path of add_magnitude).
 Parts split(double x) {
   const auto bits = std::bit_cast<std::uint64_t>(x);
   const int biased = static_cast<int>((bits >> 52) & 0x7ff);
   const std::uint64_t fraction = bits & ((std::uint64_t{1} << 52) - 1);
-  if (biased == 0) return {(bits >> 63) != 0, fraction, -1074};  // subnormal
-  return {(bits >> 63) != 0, fraction | (std::uint64_t{1} << 52), biased - 1075};
+  Parts p{(bits >> 63) != 0, fraction, -1074};  // subnormal
+  if (biased != 0) p = {(bits >> 63) != 0, fraction | (std::uint64_t{1} << 52), biased - 1075};
+  const int tz = std::countr_zero(p.mantissa);  // x != 0, so the mantissa is nonzero
+  return {p.negative, p.mantissa >> tz, p.exponent + tz};
 }
 
 constexpr std::int64_t kNormalizeEvery = std::int64_t{1} << 30;  // keeps every slot below 2^63
@@ -29,38 +33,49 @@ constexpr std::int64_t kNormalizeEvery = std::int64_t{1} << 30;  // keeps every 
 }  // namespace
 
 void ExactSum::clear() {
-  if (hi_ >= lo_) {
-    for (int i = lo_; i <= hi_; ++i) digit_[i] = 0;
-  } else if (lo_ == kDigits && hi_ == -1 && pending_ == 0 && nonfinite_ == 0) {
-    digit_.fill(0);
-  }
+  // Slots outside [lo_, hi_] are zero (the constructor zeroes them all; normalize keeps it so).
+  for (int i = lo_; i <= hi_; ++i) digit_[i] = 0;
   lo_ = kDigits;
   hi_ = -1;
   pending_ = 0;
   nonfinite_ = 0;
 }
 
+void ExactSum::add_magnitude(bool negative, std::uint64_t mag, int exponent) {
+  const int pos = exponent - kMinExp;
+  NC_CHECK(pos >= 0 && pos / 32 + 3 < kDigits, "ExactSum term out of range");
+  const int k = pos >> 5, r = pos & 31;
+  // Shifted into place the term spans up to 96 bits: three 32-bit chunks.
+  const std::uint64_t low = mag << r;
+  const std::uint64_t top = r == 0 ? 0 : mag >> (64 - r);
+  const std::int64_t sign = negative ? -1 : 1;
+  std::int64_t* slot = &digit_[k];
+  slot[0] += sign * static_cast<std::int64_t>(low & 0xffffffffu);
+  slot[1] += sign * static_cast<std::int64_t>(low >> 32);
+  slot[2] += sign * static_cast<std::int64_t>(top);
+  if (k < lo_) lo_ = k;
+  if (k + 2 > hi_) hi_ = k + 2;
+  if (++pending_ >= kNormalizeEvery) normalize();
+}
+
 void ExactSum::add_magnitude(bool negative, U128 mag, int exponent) {
-  if (mag == 0) return;
+  if (static_cast<std::uint64_t>(mag >> 64) == 0) return add_magnitude(negative, static_cast<std::uint64_t>(mag), exponent);
   const int pos = exponent - kMinExp;
   NC_CHECK(pos >= 0 && pos / 32 + 5 < kDigits, "ExactSum term out of range");
   const int k = pos >> 5, r = pos & 31;
-  // The term shifted into place spans up to 160 bits: four chunks from the low 128, one from the top.
+  // The term shifted into place spans up to 160 bits: four chunks from the low 128, one from the
+  // top; each goes into its slot with the term's sign (branch-free: chunks of zero add nothing).
   const U128 low = mag << r;
   const std::uint64_t top = r == 0 ? 0 : static_cast<std::uint64_t>(mag >> (128 - r));
-  const std::uint64_t chunk[5] = {static_cast<std::uint64_t>(low) & 0xffffffffu,
-                                  static_cast<std::uint64_t>(low >> 32) & 0xffffffffu,
-                                  static_cast<std::uint64_t>(low >> 64) & 0xffffffffu,
-                                  static_cast<std::uint64_t>(low >> 96) & 0xffffffffu, top};
-  int last = k;
-  for (int j = 0; j < 5; ++j) {
-    if (chunk[j] == 0) continue;
-    const auto c = static_cast<std::int64_t>(chunk[j]);
-    digit_[k + j] += negative ? -c : c;
-    last = k + j;
-  }
+  const std::int64_t sign = negative ? -1 : 1;
+  std::int64_t* slot = &digit_[k];
+  slot[0] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(low) & 0xffffffffu);
+  slot[1] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(low >> 32) & 0xffffffffu);
+  slot[2] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(low >> 64) & 0xffffffffu);
+  slot[3] += sign * static_cast<std::int64_t>(static_cast<std::uint64_t>(low >> 96) & 0xffffffffu);
+  slot[4] += sign * static_cast<std::int64_t>(top);
   if (k < lo_) lo_ = k;
-  if (last > hi_) hi_ = last;
+  if (k + 4 > hi_) hi_ = k + 4;
   if (++pending_ >= kNormalizeEvery) normalize();
 }
 
@@ -71,7 +86,7 @@ void ExactSum::add(double x) {
   }
   if (x == 0) return;
   const Parts p = split(x);
-  add_magnitude(p.negative, p.mantissa, p.exponent);
+  add_magnitude(p.negative, std::uint64_t{p.mantissa}, p.exponent);
 }
 
 void ExactSum::add_product(double a, double b) {
@@ -99,7 +114,7 @@ void ExactSum::add(const ExactSum& other) {
   nonfinite_ |= other.nonfinite_;
   if (other.hi_ < other.lo_) return;
   normalize();
-  ExactSum copy = other;
+  const ExactSum& copy = other;
   copy.normalize();
   for (int i = copy.lo_; i <= copy.hi_; ++i) digit_[i] += copy.digit_[i];
   if (copy.lo_ < lo_) lo_ = copy.lo_;
@@ -108,7 +123,7 @@ void ExactSum::add(const ExactSum& other) {
   normalize();
 }
 
-void ExactSum::normalize() {
+void ExactSum::normalize() const {
   pending_ = 0;
   if (hi_ < lo_) return;
   // Carries move up; the top slot keeps the sign, so extend the range by two slots of headroom.
@@ -135,15 +150,14 @@ double ExactSum::nonfinite_value() const {
 }
 
 bool ExactSum::is_zero() const {
-  ExactSum copy = *this;
-  copy.normalize();
-  return copy.hi_ < copy.lo_;
+  normalize();
+  return hi_ < lo_;
 }
 
 Dyadic ExactSum::value() const {
   NC_CHECK(is_finite(), "ExactSum::value of a non-finite sum");
-  ExactSum copy = *this;
-  copy.normalize();
+  normalize();
+  const ExactSum& copy = *this;
   Dyadic d;
   if (copy.hi_ < copy.lo_) return d;
   // Every slot below the top is a digit in [0, 2^32); the top one carries the sign.

@@ -30,7 +30,7 @@ class ExactSum {
   static constexpr int kMaxExp = 3200;   ///< above 3 * 1024 plus headroom for 2^64 terms
   static constexpr int kDigits = (kMaxExp - kMinExp) / 32 + 1;
 
-  ExactSum() { clear(); }
+  ExactSum() { digit_.fill(0); }
   void clear();
 
   /// Adds x / a*b / a*b*c exactly. Non-finite terms switch the sum to NaN/inf like IEEE does.
@@ -48,12 +48,15 @@ class ExactSum {
   Dyadic value() const;
 
  private:
+  void add_magnitude(bool negative, std::uint64_t mag, int exponent);  // the common, 3-slot case
   void add_magnitude(bool negative, U128 mag, int exponent);
-  void normalize();  // propagates carries so that every slot is in [0, 2^32) except the top
+  // Propagates carries so that every slot is in [0, 2^32) except the top one, which keeps the
+  // sign. It does not change the value, so const readers may call it (the state is mutable).
+  void normalize() const;
 
-  std::array<std::int64_t, kDigits> digit_;
-  int lo_ = kDigits, hi_ = -1;  // the range of slots touched since the last clear
-  std::int64_t pending_ = 0;    // additions since the last normalize
+  mutable std::array<std::int64_t, kDigits> digit_;
+  mutable int lo_ = kDigits, hi_ = -1;  // the range of slots that may be nonzero
+  mutable std::int64_t pending_ = 0;    // additions since the last normalize
   int nonfinite_ = 0;           // bit 0: +inf seen, bit 1: -inf seen, bit 2: NaN seen
 };
 

@@ -22,9 +22,10 @@ std::optional<double> fast_y_double(double x, const SetStats& st, double gamma, 
   // k = rstd * gamma from rstd's leading double (dropping rstd_lo costs <= u).
   const double rel_k = (st.rstd_rel_err + kU) + kU + 2 * kU * kU;
   const double k = st.rstd_dd.hi * gamma;
-  const double y = std::fma(d, k, beta);
+  const double y = mul_add(d, k, beta);  // err below counts two roundings (u |d k| + u |y|)
   const double ak = std::fabs(k);
-  const double err = (err_d * ak + (std::fabs(d) + err_d) * rel_k * ak / (1 - rel_k) + kU * std::fabs(y)) *
+  const double err = (err_d * ak + (std::fabs(d) + err_d) * rel_k * ak / (1 - rel_k) +
+                      kU * (std::fabs(d) * ak * (1 + kU) + std::fabs(y))) *
                          (1 + 8 * kU) + kUnderflowGuard;
   return certify(y, err, t);
 }
@@ -95,14 +96,18 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
   auto* y_out = static_cast<char*>(r.y.data());
   auto* bound_out = static_cast<double*>(r.y_bound.data());
   const std::size_t esize = size_of(t);
-  const std::int64_t total = g.N * g.C * g.S;
-  for (std::int64_t i = 0; i < total; ++i) {
-    const std::int64_t c = (i / g.S) % g.C;
-    const std::int64_t k = sets.index(i);
-    const SetStats& st = stats[k];
-    const double y = certified_y(d.x[i], st, d.gamma[c], d.beta[c], t, r.certification);
-    store(t, y_out + i * esize, y);
-    bound_out[i] = y_bound(am, errors[k], t, d.x[i], st.mean_d, st.rstd_d, d.gamma[c], d.beta[c], y);
+  std::int64_t i = 0;
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    for (std::int64_t c = 0; c < g.C; ++c) {
+      const double gamma = d.gamma[c], beta = d.beta[c];
+      for (std::int64_t s = 0; s < g.S; ++s, ++i) {
+        const std::int64_t k = sets.set_of(n, c, s);
+        const SetStats& st = stats[k];
+        const double y = certified_y(d.x[i], st, gamma, beta, t, r.certification);
+        store(t, y_out + i * esize, y);
+        bound_out[i] = y_bound(am, errors[k], t, d.x[i], st.mean_d, st.rstd_d, gamma, beta, y);
+      }
+    }
   }
 
   if (sets.use_running_stats) return;  // eval with running stats saves no batch statistics
@@ -145,10 +150,13 @@ void plain_forward(const Problem& p, const Sets& sets, const Data& d, Result& r)
   r.y = Tensor::empty(t, p.shape);
   auto* y_out = static_cast<char*>(r.y.data());
   const std::size_t esize = size_of(t);
-  const std::int64_t total = g.N * g.C * g.S;
-  for (std::int64_t i = 0; i < total; ++i) {
-    const std::int64_t c = (i / g.S) % g.C;
-    store(t, y_out + i * esize, ieee_y(d.x[i], stats[sets.index(i)], d.gamma[c], d.beta[c]));
+  std::int64_t i = 0;
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    for (std::int64_t c = 0; c < g.C; ++c) {
+      for (std::int64_t s = 0; s < g.S; ++s, ++i) {
+        store(t, y_out + i * esize, ieee_y(d.x[i], stats[sets.set_of(n, c, s)], d.gamma[c], d.beta[c]));
+      }
+    }
   }
 }
 

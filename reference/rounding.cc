@@ -224,21 +224,38 @@ std::optional<double> certify(double v, double e, DType t) {
     if (e == 0) return v;
     return std::nullopt;
   }
-  const double u = 0x1p-53;
-  return certify_in<double>(v, e, candidate(v, t), t, u, [](double base, int exp, int sign) {
-    return base + sign * std::ldexp(1.0, exp);  // exact: t's boundaries have at most p + 1 <= 25 bits
-  });
+  // Rounding is monotone: if the interval's two ends round to one value, every point between
+  // does. Widen e so that the ends computed in double still enclose [v - e, v + e]: the
+  // subtraction errs by at most u |v - e'|, which 2u e + 2u |v| + 2^-1073 covers.
+  constexpr double u = 0x1p-53;
+  const double ew = e * (1 + 2 * u) + 2 * u * std::fabs(v) + 0x1p-1073;
+  const double lo = round_to(t, v - ew), hi = round_to(t, v + ew);
+  if (lo != hi) return std::nullopt;  // -0 == +0: a zero whose sign is open is still a zero
+  if (hi == 0) return (v + ew < 0) ? -0.0 : 0.0;
+  return hi;
 }
 
 std::optional<double> certify(DD v, double e, DType t) {
   if (!std::isfinite(v.hi) || !std::isfinite(e)) return std::nullopt;
-  const double c = candidate(v.hi + v.lo, t);  // hi + lo rounds the exact sum correctly
-  // A boundary below the double range cannot be held exactly: leave such values to BigFloat.
-  const Boundaries b = boundaries(c, t);
-  if ((b.has_lo && b.lo_exp < -1074) || (b.has_hi && b.hi_exp < -1074)) return std::nullopt;
-  return certify_in<DD>(v, DD{e, 0}, c, t, DD::kUnitRoundoff, [](double base, int exp, int sign) {
-    return two_sum(base, sign * std::ldexp(1.0, exp));  // exact (hi, lo) pair
-  });
+  // As above in double-double: its subtraction errs by at most 2^-100 of the result. For a
+  // float64 target the nearest double to an end is hi + lo (IEEE addition rounds exactly once).
+  const double ew = e * (1 + 0x1p-98) + 0x1p-98 * abs_value(v) + 0x1p-1073;
+  const DD lo_end = v - DD{ew, 0}, hi_end = v + ew;
+  double lo, hi;
+  if (t == DType::kFloat64) {
+    lo = lo_end.hi + lo_end.lo;
+    hi = hi_end.hi + hi_end.lo;
+  } else {
+    // Rounding a double-rounded end to t could differ from rounding the end itself (double
+    // rounding): widen each end outward to a double first, then round once.
+    lo = lo_end.lo < 0 ? std::nextafter(lo_end.hi, -kInf) : lo_end.hi;
+    hi = hi_end.lo > 0 ? std::nextafter(hi_end.hi, kInf) : hi_end.hi;
+    lo = round_to(t, lo);
+    hi = round_to(t, hi);
+  }
+  if (lo != hi) return std::nullopt;
+  if (hi == 0) return (v.hi + ew < 0) ? -0.0 : 0.0;
+  return hi;
 }
 
 template <unsigned P>
