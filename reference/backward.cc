@@ -23,12 +23,9 @@ struct Constant {
   double err = 0;
 };
 Constant constant_of(const Rational& q) {
-  SetStats tmp;  // reuse the set statistics' exact-to-DD conversion
-  tmp.mean = q;
-  tmp.var = 0;
-  tmp.V = 1;
-  finish_stats(tmp);
-  return {q, tmp.mean_dd, tmp.mean_err};
+  Constant c{q, {}, 0};
+  c.dd = to_dd(q, c.err);
+  return c;
 }
 
 /// The dx formula's per-set parts.
@@ -61,7 +58,8 @@ SetGrad set_grad(const Problem& p, const Sets& sets, const Data& d, const SetSta
   const Rational Sg = to_rational(sum_g.value()), Sgx = to_rational(sum_gx.value());
   const bool rms = p.op == Op::kRmsNorm;
   sg.c1 = constant_of(rms ? Rational(0) : Sg / st.m);
-  sg.w = constant_of((Sgx - st.mean * Sg) / (st.m * st.V));
+  const ExactStats& ex = st.exact();
+  sg.w = constant_of((Sgx - ex.mean * Sg) / (st.m * ex.V));
   sg.c1_d = sg.c1.dd.hi;
   sg.w_d = sg.w.dd.hi;
   return sg;
@@ -98,8 +96,9 @@ double certified_dx(double dy, double gamma, double x, const SetStats& st, const
     return *v;
   }
   const Rational g = to_rational(dy) * to_rational(gamma);
-  const Rational A = running ? g : g - sg.c1.q - (to_rational(x) - st.mean) * sg.w.q;
-  return round_sqrt_form(A, st.V, Rational(0), t, cert);
+  const ExactStats& ex = st.exact();
+  const Rational A = running ? g : g - sg.c1.q - (to_rational(x) - ex.mean) * sg.w.q;
+  return round_sqrt_form(A, ex.V, Rational(0), t, cert);
 }
 
 /// dgamma_c = sum over the elements of channel c of dy * (x - mean) * rstd, summed in
@@ -140,7 +139,8 @@ double certified_dgamma(const Sets& sets, const Data& d, const std::vector<SetSt
   auto flush = [&] {
     if (current < 0) return;
     const SetStats& st = stats[current];
-    terms.push_back({to_rational(P.value()) - st.mean * to_rational(Q.value()), st.V});
+    const ExactStats& ex = st.exact();
+    terms.push_back({to_rational(P.value()) - ex.mean * to_rational(Q.value()), ex.V});
     P.clear();
     Q.clear();
   };

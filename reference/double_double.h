@@ -3,7 +3,8 @@
 /// Used by the reference's fast evaluation of float64 outputs. Error bounds (relative, u = 2^-53)
 /// from Joldes, Muller, Popescu, "Tight and rigorous error bounds for basic building blocks of
 /// double-word arithmetic", ACM TOMS 44(2), 2017: DWPlusFP 2u^2, AccurateDWPlusDW 3u^2 + 13u^3,
-/// DWTimesFP3 2u^2, DWTimesDW3 4u^2. kUnitRoundoff below covers each with a margin.
+/// DWTimesFP3 2u^2, DWTimesDW3 4u^2, DWDivFP3 3u^2. kUnitRoundoff below covers each with a
+/// margin (also without a hardware FMA, where mul_add rounds twice: one more u^2 term).
 #include <cmath>
 
 namespace normcheck::reference {
@@ -79,6 +80,13 @@ inline DD operator*(DD x, DD y) {  // DWTimesDW3
   const double cl2 = mul_add(x.lo, y.hi, tl1);
   return fast_two_sum(c.hi, c.lo + cl2);
 }
+inline DD operator/(DD x, double y) {  // DWDivFP3: relative error <= 3u^2
+  const double th = x.hi / y;
+  const DD pi = two_prod(th, y);
+  const double delta = ((x.hi - pi.hi) - pi.lo) + x.lo;
+  return fast_two_sum(th, delta / y);
+}
+
 /// Orderings by the sign of the difference: AccurateDWPlusDW's relative error is below 1, so the
 /// computed difference has the sign of the exact one (and is zero only when that is).
 inline bool operator>(DD a, DD b) {

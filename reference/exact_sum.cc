@@ -89,6 +89,22 @@ void ExactSum::add(double x) {
   add_magnitude(p.negative, std::uint64_t{p.mantissa}, p.exponent);
 }
 
+void ExactSum::add_with_square(double x, ExactSum& squares) {
+  if (!std::isfinite(x)) {
+    add(x);
+    squares.add(x * x);
+    return;
+  }
+  if (x == 0) return;
+  const Parts p = split(x);
+  add_magnitude(p.negative, std::uint64_t{p.mantissa}, p.exponent);
+  if (p.mantissa < (std::uint64_t{1} << 32)) {  // float32 and narrower data: the square fits 64 bits
+    squares.add_magnitude(false, p.mantissa * p.mantissa, 2 * p.exponent);
+  } else {
+    squares.add_magnitude(false, static_cast<U128>(p.mantissa) * p.mantissa, 2 * p.exponent);
+  }
+}
+
 void ExactSum::add_product(double a, double b) {
   if (!std::isfinite(a) || !std::isfinite(b)) return add(a * b);  // inf, or NaN for inf * 0
   if (a == 0 || b == 0) return;

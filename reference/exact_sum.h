@@ -39,6 +39,9 @@ class ExactSum {
   void add_product(double a, double b, double c);
   void add(const ExactSum& other);
 
+  /// Adds x to this sum and x * x to squares: the moments of a set in one pass, splitting x once.
+  void add_with_square(double x, ExactSum& squares);
+
   bool is_finite() const { return nonfinite_ == 0; }
   /// The IEEE value of a sum with a non-finite term (+inf, -inf or NaN; inf + -inf is NaN).
   double nonfinite_value() const;

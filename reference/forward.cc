@@ -62,8 +62,16 @@ double certified_y(double x, const SetStats& st, double gamma, double beta, DTyp
     ++cert.at_level[0];
     return *y;
   }
-  const Rational A = (to_rational(x) - st.mean) * to_rational(gamma);
-  return round_sqrt_form(A, st.V, to_rational(beta), t, cert);
+  const ExactStats& ex = st.exact();
+  const Rational A = (to_rational(x) - ex.mean) * to_rational(gamma);
+  return round_sqrt_form(A, ex.V, to_rational(beta), t, cert);
+}
+
+double saved_mean(const SetStats& st, DType t) {
+  if (!st.finite) return round_to(t, st.nonfinite_mean);
+  // mean_dd is within mean_err of the exact mean: certify its rounding without the rationals.
+  if (auto m = certify(st.mean_dd, st.mean_err, t)) return *m;
+  return round_rational(st.exact().mean, t);
 }
 
 double certified_rstd(const SetStats& st, DType t, Certification& cert) {
@@ -73,7 +81,7 @@ double certified_rstd(const SetStats& st, DType t, Certification& cert) {
     ++cert.at_level[0];
     return *r;
   }
-  return round_sqrt_form(Rational(1), st.V, Rational(0), t, cert);
+  return round_sqrt_form(Rational(1), st.exact().V, Rational(0), t, cert);
 }
 
 StatErrors stat_errors_of(const Problem& p, const Sets& sets, const SetStats& st) {
@@ -117,7 +125,7 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
   Tensor mean_b = Tensor::empty(DType::kFloat64, set_shape), rstd_b = Tensor::empty(DType::kFloat64, set_shape);
   for (std::int64_t k = 0; k < sets.count(); ++k) {
     const SetStats& st = stats[k];
-    const double mv = st.finite ? round_rational(st.mean, sdt) : round_to(sdt, st.nonfinite_mean);
+    const double mv = saved_mean(st, sdt);
     const double rv = certified_rstd(st, sdt, r.certification);
     mean.view().set_linear(k, mv);
     rstd.view().set_linear(k, rv);

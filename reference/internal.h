@@ -2,6 +2,7 @@
 /// Internals shared by the reference's translation units: the inputs as dense doubles in
 /// x[n][c][s] order, the normalization sets, and each set's exact statistics.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "normcheck/problem.h"
@@ -41,24 +42,41 @@ struct Sets {
   void for_each(std::int64_t k, F&& f) const;
 };
 
-/// One set's exact statistics and the approximations the fast path uses.
+/// A set's statistics as exact rationals: mean (0 for rms_norm), biased var (the mean square
+/// for rms_norm), V = var + eps.
+struct ExactStats {
+  Rational mean, var, V;
+};
+
+/// One set's statistics: exact (computed from the exact sums when first asked for: the fast
+/// path needs only the double-double approximations) and the approximations with their errors.
 struct SetStats {
   std::int64_t m = 0;
   bool finite = true;         ///< false: a NaN or inf in the set (or V <= 0): IEEE semantics apply
   double nonfinite_mean = 0;  ///< the IEEE mean of a non-finite set
-  Rational mean, var, V;      ///< exact: mean (0 for rms_norm), biased var (mean of x^2 for rms), var + eps
   DD mean_dd;                 ///< |mean - mean_dd| <= mean_err
   double mean_err = 0;
   DD rstd_dd;                 ///< |rstd - rstd_dd| <= rstd_rel_err * rstd
   double rstd_rel_err = 0;
   double mean_d = 0, var_d = 0, rstd_d = 0;  ///< doubles for the tolerance bounds
   double mean_abs = 0, dev_abs = 0;           ///< (1/m) sum |x|, (1/m) sum |x - mean|
+
+  /// Where the exact statistics come from: the exact sums S1 = sum x, S2 = sum x^2 of a batch
+  /// set, or the running buffers (mean = running_mean, var = running_var).
+  Dyadic s1, s2;
+  double running_mean = 0, running_var = 0;
+  bool from_running = false, rms = false;
+  double eps = 0;
+  const ExactStats& exact() const;
+
+ private:
+  mutable std::optional<ExactStats> exact_;
 };
 
 /// Batch statistics of every set (exact sums), or the running statistics in eval mode.
 std::vector<SetStats> compute_set_stats(const Problem& p, const Sets& sets, const Data& d);
-/// Fills the exact parts of a SetStats from its mean and V, and the DD approximations.
-void finish_stats(SetStats& st);
+/// q as double-double: |q - result| <= err (0 when q is exactly a double-double).
+DD to_dd(const Rational& q, double& err);
 
 /// The tolerance model's errors for a set's statistics (batch or running).
 StatErrors stat_errors_of(const Problem& p, const Sets& sets, const SetStats& st);

@@ -108,6 +108,25 @@ Status prepare(const Problem& p, const Inputs& in, const Geometry& g, Data& d, S
 
 }  // namespace
 
+std::vector<NamedOutput> present_outputs(const Result& r) {
+  auto ptr = [](const std::optional<Tensor>& t) { return t ? &*t : nullptr; };
+  const NamedOutput all[] = {
+      {"y", &r.y, &r.y_bound},
+      {"mean", ptr(r.mean), ptr(r.mean_bound)},
+      {"rstd", ptr(r.rstd), ptr(r.rstd_bound)},
+      {"running_mean", ptr(r.running_mean), ptr(r.running_mean_bound)},
+      {"running_var", ptr(r.running_var), ptr(r.running_var_bound)},
+      {"dx", ptr(r.dx), ptr(r.dx_bound)},
+      {"dweight", ptr(r.dweight), ptr(r.dweight_bound)},
+      {"dbias", ptr(r.dbias), ptr(r.dbias_bound)},
+  };
+  std::vector<NamedOutput> present;
+  for (const NamedOutput& o : all) {
+    if (o.value != nullptr) present.push_back(o);
+  }
+  return present;
+}
+
 DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
 
 Expected<Result> evaluate(const Problem& p, const Inputs& in) {

@@ -9,6 +9,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "normcheck/problem.h"
 #include "normcheck/status.h"
@@ -47,12 +49,22 @@ struct Result {
   std::optional<Tensor> mean;      ///< per set, stats_dtype; absent for rms_norm and eval-mode running-stat use
   std::optional<Tensor> rstd;      ///< per set, 1/sqrt(var + eps) (rms: 1/sqrt(mean(x^2) + eps))
   std::optional<Tensor> mean_bound, rstd_bound;
-  std::optional<Tensor> running_mean, running_var;  ///< updated buffers (training with tracking)
+  std::optional<Tensor> running_mean, running_var;  ///< the buffers after the call (tracking on; unchanged in eval)
   std::optional<Tensor> running_mean_bound, running_var_bound;
   std::int64_t num_batches_tracked = 0;
   std::optional<Tensor> dx, dx_bound, dweight, dweight_bound, dbias, dbias_bound;
   Certification certification;
 };
+
+/// One output of a Result with its bound, by the name the command line and reports use.
+struct NamedOutput {
+  std::string_view name;
+  const Tensor* value = nullptr;
+  const Tensor* bound = nullptr;
+};
+/// The outputs present in r, each with its bound, in the order y, mean, rstd, running_mean,
+/// running_var, dx, dweight, dbias.
+std::vector<NamedOutput> present_outputs(const Result& r);
 
 /// float32 for float16/bfloat16/float32 data, float64 for float64 data (the accumulation type of
 /// the frameworks, in which they save mean and rstd).

@@ -164,18 +164,28 @@ std::optional<double> sqrt_form_at(const Rational& A, const Rational& V, const R
   return certify(y, e, t);
 }
 
+/// sqrt(V) when it is rational (V = p^2 / q^2), else nullopt.
+std::optional<Rational> rational_sqrt(const Rational& V) {
+  const mp::cpp_int num = mp::numerator(V), den = mp::denominator(V);
+  const mp::cpp_int rn = mp::sqrt(num), rd = mp::sqrt(den);
+  if (rn * rn != num || rd * rd != den) return std::nullopt;
+  return Rational(rn, rd);
+}
+
+/// R + sum_k A_k / sqrt(V_k) at P bits (R rational, from the terms whose sqrt is rational).
 template <unsigned P>
-std::optional<double> sqrt_sum_at(const std::vector<SqrtTerm>& terms, DType t, double& nearest) {
+std::optional<double> sqrt_sum_at(const Rational& R, const std::vector<SqrtTerm>& terms, DType t, double& nearest) {
   using F = BigFloat<P>;
   const F u = mp::ldexp(F(1), 1 - static_cast<int>(P));
-  F sum = 0, sum_abs = 0;
+  const F r = to_big<P>(R);
+  F sum = r, sum_abs = mp::abs(r);
   for (const SqrtTerm& term : terms) {
     const F v = to_big<P>(term.A) / mp::sqrt(to_big<P>(term.V));  // < 6u
     sum += v;
     sum_abs += mp::abs(v);
   }
-  // Each term carries < 6u; recursive summation adds at most (n - 1) u * sum |terms|.
-  const F e = sum_abs * u * F(6 + terms.size()) * F(1.0625);
+  // Each term carries < 6u (R: 3u); recursive summation adds at most n u * sum |terms|.
+  const F e = sum_abs * u * F(7 + terms.size()) * F(1.0625);
   nearest = sum.template convert_to<double>();
   return certify(sum, e, t);
 }
@@ -229,7 +239,14 @@ std::optional<double> certify(double v, double e, DType t) {
   // subtraction errs by at most u |v - e'|, which 2u e + 2u |v| + 2^-1073 covers.
   constexpr double u = 0x1p-53;
   const double ew = e * (1 + 2 * u) + 2 * u * std::fabs(v) + 0x1p-1073;
-  const double lo = round_to(t, v - ew), hi = round_to(t, v + ew);
+  double lo, hi;
+  if (t == DType::kFloat32) {  // the common case, inline: the hardware conversion rounds RNE
+    lo = static_cast<float>(v - ew);
+    hi = static_cast<float>(v + ew);
+  } else {
+    lo = round_to(t, v - ew);
+    hi = round_to(t, v + ew);
+  }
   if (lo != hi) return std::nullopt;  // -0 == +0: a zero whose sign is open is still a zero
   if (hi == 0) return (v + ew < 0) ? -0.0 : 0.0;
   return hi;
@@ -279,6 +296,10 @@ double round_sqrt_form(const Rational& A, const Rational& V, const Rational& B, 
     ++cert.exact;
     return round_rational(B, t);
   }
+  if (const std::optional<Rational> root = rational_sqrt(V)) {  // y is rational
+    ++cert.exact;
+    return round_rational(A / *root + B, t);
+  }
   double nearest = 0;
   if (auto y = sqrt_form_at<256>(A, V, B, t, nearest)) {
     ++cert.at_level[1];
@@ -293,32 +314,39 @@ double round_sqrt_form(const Rational& A, const Rational& V, const Rational& B, 
 }
 
 double round_sqrt_sum(std::vector<SqrtTerm> terms, DType t, Certification& cert) {
-  // Merge terms with equal V exactly: sum A / sqrt(V) = (sum A) / sqrt(V).
+  // Merge terms with equal V exactly: sum A / sqrt(V) = (sum A) / sqrt(V). Terms whose sqrt(V)
+  // is rational go into the rational part R.
   std::map<Rational, Rational> by_v;
   for (SqrtTerm& term : terms) {
     if (term.A != 0) by_v[term.V] += term.A;
   }
+  Rational R = 0;
   std::vector<SqrtTerm> merged;
   for (auto& [v, a] : by_v) {
-    if (a != 0) merged.push_back({a, v});
+    if (a == 0) continue;
+    if (const std::optional<Rational> root = rational_sqrt(v)) {
+      R += a / *root;
+    } else {
+      merged.push_back({a, v});
+    }
   }
   if (merged.empty()) {
     ++cert.values;
     ++cert.exact;
-    return 0.0;
+    return round_rational(R, t);
   }
-  if (merged.size() == 1) return round_sqrt_form(merged[0].A, merged[0].V, Rational(0), t, cert);
+  if (merged.size() == 1) return round_sqrt_form(merged[0].A, merged[0].V, R, t, cert);
   ++cert.values;
   double nearest = 0;
-  if (auto y = sqrt_sum_at<256>(merged, t, nearest)) {
+  if (auto y = sqrt_sum_at<256>(R, merged, t, nearest)) {
     ++cert.at_level[1];
     return *y;
   }
-  if (auto y = sqrt_sum_at<1024>(merged, t, nearest)) {
+  if (auto y = sqrt_sum_at<1024>(R, merged, t, nearest)) {
     ++cert.at_level[2];
     return *y;
   }
-  if (auto y = sqrt_sum_at<4096>(merged, t, nearest)) {
+  if (auto y = sqrt_sum_at<4096>(R, merged, t, nearest)) {
     ++cert.at_level[3];
     return *y;
   }

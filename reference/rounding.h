@@ -41,9 +41,10 @@ std::optional<double> certify(DD v, double e, DType t);
 template <unsigned P>
 std::optional<double> certify(const BigFloat<P>& v, const BigFloat<P>& e, DType t);
 
-/// The value of t nearest to y = A / sqrt(V) + B (A, B rational, V > 0 rational): Ziv's
-/// escalation at 256 then 1024 bits, then the exact decision by comparing squares of rationals
-/// against the rounding boundaries (which also settles ties exactly). Counts into cert.
+/// The value of t nearest to y = A / sqrt(V) + B (A, B rational, V > 0 rational): exact when
+/// A = 0 or V is the square of a rational; else Ziv's escalation at 256 then 1024 bits, then the
+/// exact decision by comparing squares of rationals against the rounding boundaries (which also
+/// settles ties exactly). Counts into cert.
 double round_sqrt_form(const Rational& A, const Rational& V, const Rational& B, DType t, Certification& cert);
 
 /// One term A / sqrt(V) of a sum (V > 0).
@@ -51,9 +52,11 @@ struct SqrtTerm {
   Rational A, V;
 };
 /// The value of t nearest to sum_k A_k / sqrt(V_k), escalating through 256, 1024 and 4096 bits.
-/// Terms that share V are merged exactly first; a sum whose V are all one value is decided
-/// exactly. A sum that no level certifies (it would have to equal a rounding boundary exactly)
-/// is rounded from the 4096-bit value and counted as uncertified.
+/// Terms that share V are merged exactly first and terms whose sqrt(V) is rational are summed
+/// as rationals, so a sum with at most one irrational square root is decided exactly. A sum that
+/// no level certifies (it would have to equal a rounding boundary exactly, which takes an
+/// algebraic coincidence between distinct irrational roots) is rounded from the 4096-bit value
+/// and counted as uncertified.
 double round_sqrt_sum(std::vector<SqrtTerm> terms, DType t, Certification& cert);
 
 }  // namespace normcheck::reference

@@ -37,8 +37,9 @@ Contribution batch_contribution(const Problem& p, const Sets& sets, const std::v
       ct.var_d = std::nan("");
       continue;
     }
-    const Rational var = unbiased ? st.var * st.m / (st.m - 1) : st.var;  // m >= 2 checked by evaluate
-    ct.mean += st.mean / instances;
+    const ExactStats& ex = st.exact();
+    const Rational var = unbiased ? ex.var * st.m / (st.m - 1) : ex.var;  // m >= 2 checked by evaluate
+    ct.mean += ex.mean / instances;
     ct.var += var / instances;
   }
   return ct;
@@ -54,7 +55,15 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
   r.running_mean = Tensor::from_values(t, shape, d.running_mean);
   r.running_var = Tensor::from_values(t, shape, d.running_var);
   r.num_batches_tracked = d.num_batches_tracked;
-  if (p.mode != Mode::kTrain) return;  // eval reads the buffers and leaves them alone
+  // Eval reads the buffers and leaves them alone; an empty batch carries no statistics. Either
+  // way the buffers come back unchanged, exactly (bound 0).
+  if (p.mode != Mode::kTrain || sets.g.N * sets.g.S == 0) {
+    r.running_mean_bound = Tensor::empty(DType::kFloat64, shape);
+    r.running_var_bound = Tensor::empty(DType::kFloat64, shape);
+    r.running_mean_bound->fill(0);
+    r.running_var_bound->fill(0);
+    return;
+  }
 
   // pytorch: new = (1 - f) old + f batch, f = momentum or 1 / num_batches_tracked (None);
   // keras, onnx: new = momentum old + (1 - momentum) batch.

@@ -1,0 +1,61 @@
+// normcheck: the command line. Subcommands: reference, selfcheck, demo (the default), and the
+// hidden gen-sample. Errors are one line on stderr and exit code 2 (see exit_codes.h).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include "tools/normcheck/cli_error.h"
+#include "tools/normcheck/demo_cmd.h"
+#include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/gen_sample_cmd.h"
+#include "tools/normcheck/reference_cmd.h"
+#include "tools/normcheck/selfcheck_cmd.h"
+
+namespace normcheck::tool {
+namespace {
+
+int run(int argc, char** argv) {
+  CLI::App app{
+      "normcheck: a verification suite for normalization layers (BatchNorm, LayerNorm, InstanceNorm, "
+      "GroupNorm, RMSNorm, LayerNorm2d). Without a subcommand: demo."};
+  app.name("normcheck");
+  app.require_subcommand(0, 1);
+  app.footer(kExitCodesHelp);
+
+  ReferenceOptions reference;
+  SelfcheckOptions selfcheck;
+  DemoOptions demo;
+  GenSampleOptions gen_sample;
+  CLI::App* reference_cmd = add_reference_command(app, reference);
+  CLI::App* selfcheck_cmd = add_selfcheck_command(app, selfcheck);
+  CLI::App* demo_cmd = add_demo_command(app, demo);
+  CLI::App* gen_sample_cmd = add_gen_sample_command(app, gen_sample);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
+    return report_usage_error(std::string(e.what()) + " (see normcheck --help)");
+  }
+  if (reference_cmd->parsed()) return run_reference(reference);
+  if (selfcheck_cmd->parsed()) return run_selfcheck_command(selfcheck);
+  if (gen_sample_cmd->parsed()) return run_gen_sample(gen_sample);
+  (void)demo_cmd;  // demo, named or not
+  return run_demo(demo);
+}
+
+}  // namespace
+}  // namespace normcheck::tool
+
+int main(int argc, char** argv) {
+  using namespace normcheck::tool;
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    return report_usage_error("out of memory (the problem is too large for this machine)");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "normcheck: internal error: %s\n", one_line(e.what()).c_str());
+    return kExitInternal;
+  }
+}

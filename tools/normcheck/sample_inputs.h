@@ -1,0 +1,37 @@
+#pragma once
+/// Seeded sample inputs for a problem: the demo's data, `normcheck gen-sample`'s files and the
+/// benchmark's inputs. Portable: std::mt19937_64 and our own Box-Muller (std::normal_distribution
+/// differs between standard libraries), so a seed means the same data everywhere.
+#include <cstdint>
+#include <random>
+
+#include "normcheck/problem.h"
+#include "normcheck/status.h"
+#include "tools/normcheck/input_set.h"
+
+namespace normcheck::tool {
+
+/// x ~ offset + spread * N(0, 1); weight ~ 1 + N(0, 1)/4; bias ~ N(0, 1)/4; running_mean ~
+/// offset + N(0, 1); running_var ~ spread^2 * (1/2 + U(0, 1)); grad_output ~ N(0, 1). Every value
+/// is rounded (correctly) to the problem's dtype.
+struct SampleSpec {
+  std::uint64_t seed = 0;
+  double offset = 0;
+  double spread = 1;
+};
+
+/// A standard normal deviate from two 53-bit uniforms (Box-Muller, cosine branch).
+double standard_normal(std::mt19937_64& rng);
+/// A uniform deviate in [0, 1) with 53 random bits.
+double uniform01(std::mt19937_64& rng);
+
+/// The shape of weight and bias: normalized_shape for layer_norm / rms_norm, else (C).
+std::vector<std::int64_t> affine_shape_of(const Problem& p);
+/// True when the problem takes running_mean / running_var (batch_norm / instance_norm, tracked).
+bool takes_running_stats(const Problem& p);
+
+/// Every input the problem takes (weight when affine, bias when bias, running statistics when
+/// tracked, grad_output when backward), seeded. Fails only for an invalid problem.
+Expected<InputSet> make_sample_inputs(const Problem& p, const SampleSpec& spec);
+
+}  // namespace normcheck::tool
