@@ -1,24 +1,12 @@
 #include "reference/bounds.h"
 
 #include <algorithm>
-#include <bit>
-#include <cstdint>
 #include <cmath>
 
 namespace normcheck::reference {
 namespace {
 
-/// One ULP of the output format at v: half for the final rounding, half for rounding an
-/// intermediate to a 16-bit output format (at least the spacing of subnormals).
-/// (normcheck::ulp without libm calls: this runs once per output element.)
-double output_ulp(DType out, double v) {
-  if (!std::isfinite(v)) return 0.0;
-  const DTypeInfo& f = info(out);
-  const auto biased = static_cast<int>((std::bit_cast<std::uint64_t>(v) >> 52) & 0x7ff);
-  const int e = biased == 0 ? f.emin : biased - 1023;  // zero and double subnormals: below any emin
-  const int q = std::max(e, f.emin) - f.precision + 1;
-  return q >= -1022 ? std::bit_cast<double>(static_cast<std::uint64_t>(q + 1023) << 52) : std::ldexp(1.0, q);
-}
+double ulp_of(DType out, double v) { return output_ulp(info(out), v); }
 
 }  // namespace
 
@@ -44,16 +32,6 @@ StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mea
 
 StatErrors running_stat_errors(const AccuracyModel& am) { return {0, 0, 3 * am.u}; }
 
-double y_bound(const AccuracyModel& am, const StatErrors& se, DType out, double x, double mean, double rstd,
-               double gamma, double beta, double y) {
-  if (!std::isfinite(y)) return 0;
-  const double u = am.u;
-  // (x - mean) carries the mean's error and one rounding (or, folded into x * scale + shift,
-  // roundings of x * scale and mean * scale: 2u (|x| + |mean|) covers both forms).
-  const double centred = se.mean + std::fabs(x - mean) * se.rstd + 2 * u * (std::fabs(x) + std::fabs(mean));
-  return std::fabs(gamma) * rstd * centred + 2 * u * std::fabs(beta) + u * std::fabs(y) + output_ulp(out, y);
-}
-
 double dx_bound(const AccuracyModel& am, const StatErrors& se, DType out, std::int64_t m, const GradSums& sums,
                 double g_i, double xhat_i, double rstd, double mean, double dx) {
   if (!std::isfinite(dx)) return 0;
@@ -66,18 +44,18 @@ double dx_bound(const AccuracyModel& am, const StatErrors& se, DType out, std::i
   // dx_i = rstd / m * (m g_i - sum g - xhat_i sum g xhat).
   const double inner = err_sum_g + std::fabs(xhat_i) * err_sum_gxhat + std::fabs(sums.gxhat) * xhat_err_i +
                        3 * u * (md * std::fabs(g_i) + sums.abs_g + std::fabs(xhat_i * sums.gxhat));
-  return std::fabs(dx) * se.rstd + rstd / md * inner + u * std::fabs(dx) + output_ulp(out, dx);
+  return std::fabs(dx) * se.rstd + rstd / md * inner + u * std::fabs(dx) + ulp_of(out, dx);
 }
 
 double dgamma_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy_xhat,
                     double err_xhat_weighted, double dgamma) {
   if (!std::isfinite(dgamma)) return 0;
-  return am.gamma(count) * sum_abs_dy_xhat + err_xhat_weighted + output_ulp(out, dgamma);
+  return am.gamma(count) * sum_abs_dy_xhat + err_xhat_weighted + ulp_of(out, dgamma);
 }
 
 double dbeta_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy, double dbeta) {
   if (!std::isfinite(dbeta)) return 0;
-  return am.gamma(count) * sum_abs_dy + output_ulp(out, dbeta);
+  return am.gamma(count) * sum_abs_dy + ulp_of(out, dbeta);
 }
 
 }  // namespace normcheck::reference

@@ -3,6 +3,9 @@
 /// A forward error analysis of the usual algorithm (statistics accumulated in float32, or float64
 /// for float64 data, by a blocked or tree reduction; normalize; affine), derived in
 /// docs/tolerances.md, whose section names the functions below follow.
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 
 #include "normcheck/dtype.h"
@@ -33,9 +36,27 @@ StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mea
 /// Running statistics read from buffers: only the evaluation of 1/sqrt(var + eps).
 StatErrors running_stat_errors(const AccuracyModel& am);
 
+/// One ULP of the output format at v (0 for non-finite v): half for the final rounding, half
+/// for rounding an intermediate to a 16-bit output format; at least the spacing of subnormals.
+/// (normcheck::ulp without library calls: it runs once per output element.)
+inline double output_ulp(const DTypeInfo& out, double v) {
+  if (!std::isfinite(v)) return 0.0;
+  const auto biased = static_cast<int>((std::bit_cast<std::uint64_t>(v) >> 52) & 0x7ff);
+  const int e = biased == 0 ? out.emin : biased - 1023;  // zero and double subnormals: below any emin
+  const int q = std::max(e, out.emin) - out.precision + 1;
+  return q >= -1022 ? std::bit_cast<double>(static_cast<std::uint64_t>(q + 1023) << 52) : std::ldexp(1.0, q);
+}
+
 /// y = (x - mean) * rstd * gamma + beta (Section "Forward").
-double y_bound(const AccuracyModel& am, const StatErrors& se, DType out, double x, double mean, double rstd,
-               double gamma, double beta, double y);
+inline double y_bound(const AccuracyModel& am, const StatErrors& se, const DTypeInfo& out, double x, double mean,
+                      double rstd, double gamma, double beta, double y) {
+  if (!std::isfinite(y)) return 0;
+  const double u = am.u;
+  // (x - mean) carries the mean's error and one rounding (or, folded into x * scale + shift,
+  // roundings of x * scale and mean * scale: 2u (|x| + |mean|) covers both forms).
+  const double centred = se.mean + std::fabs(x - mean) * se.rstd + 2 * u * (std::fabs(x) + std::fabs(mean));
+  return std::fabs(gamma) * rstd * centred + 2 * u * std::fabs(beta) + u * std::fabs(y) + output_ulp(out, y);
+}
 
 /// The per-set sums the backward bound needs: sum |g|, sum |g xhat|, sum g xhat with g = dy gamma.
 struct GradSums {

@@ -28,7 +28,6 @@ Parts split(double x) {
   return {p.negative, p.mantissa >> tz, p.exponent + tz};
 }
 
-constexpr std::int64_t kNormalizeEvery = std::int64_t{1} << 30;  // keeps every slot below 2^63
 
 }  // namespace
 
@@ -39,23 +38,6 @@ void ExactSum::clear() {
   hi_ = -1;
   pending_ = 0;
   nonfinite_ = 0;
-}
-
-void ExactSum::add_magnitude(bool negative, std::uint64_t mag, int exponent) {
-  const int pos = exponent - kMinExp;
-  NC_CHECK(pos >= 0 && pos / 32 + 3 < kDigits, "ExactSum term out of range");
-  const int k = pos >> 5, r = pos & 31;
-  // Shifted into place the term spans up to 96 bits: three 32-bit chunks.
-  const std::uint64_t low = mag << r;
-  const std::uint64_t top = r == 0 ? 0 : mag >> (64 - r);
-  const std::int64_t sign = negative ? -1 : 1;
-  std::int64_t* slot = &digit_[k];
-  slot[0] += sign * static_cast<std::int64_t>(low & 0xffffffffu);
-  slot[1] += sign * static_cast<std::int64_t>(low >> 32);
-  slot[2] += sign * static_cast<std::int64_t>(top);
-  if (k < lo_) lo_ = k;
-  if (k + 2 > hi_) hi_ = k + 2;
-  if (++pending_ >= kNormalizeEvery) normalize();
 }
 
 void ExactSum::add_magnitude(bool negative, U128 mag, int exponent) {

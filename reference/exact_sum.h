@@ -8,6 +8,8 @@
 /// before carries must be propagated), so adding one term touches 3 to 6 slots and costs a few
 /// integer operations (Neal's small superaccumulator, Collange et al.'s "long accumulator").
 #include <array>
+
+#include "normcheck/status.h"
 #include <cstdint>
 
 #include <boost/multiprecision/cpp_int.hpp>
@@ -29,6 +31,7 @@ class ExactSum {
   static constexpr int kMinExp = -3264;  ///< below 3 * -1074 (the least significant bit of a triple product)
   static constexpr int kMaxExp = 3200;   ///< above 3 * 1024 plus headroom for 2^64 terms
   static constexpr int kDigits = (kMaxExp - kMinExp) / 32 + 1;
+  static constexpr std::int64_t kNormalizeEvery = std::int64_t{1} << 30;  ///< additions between carries
 
   ExactSum() { digit_.fill(0); }
   void clear();
@@ -62,5 +65,23 @@ class ExactSum {
   mutable std::int64_t pending_ = 0;    // additions since the last normalize
   int nonfinite_ = 0;           // bit 0: +inf seen, bit 1: -inf seen, bit 2: NaN seen
 };
+
+// Inline: the hot path of every exact sum.
+inline void ExactSum::add_magnitude(bool negative, std::uint64_t mag, int exponent) {
+  const int pos = exponent - kMinExp;
+  NC_CHECK(pos >= 0 && pos / 32 + 3 < kDigits, "ExactSum term out of range");
+  const int k = pos >> 5, r = pos & 31;
+  // Shifted into place the term spans up to 96 bits: three 32-bit chunks.
+  const std::uint64_t low = mag << r;
+  const std::uint64_t top = r == 0 ? 0 : mag >> (64 - r);
+  const std::int64_t sign = negative ? -1 : 1;
+  std::int64_t* slot = &digit_[k];
+  slot[0] += sign * static_cast<std::int64_t>(low & 0xffffffffu);
+  slot[1] += sign * static_cast<std::int64_t>(low >> 32);
+  slot[2] += sign * static_cast<std::int64_t>(top);
+  if (k < lo_) lo_ = k;
+  if (k + 2 > hi_) hi_ = k + 2;
+  if (++pending_ >= kNormalizeEvery) normalize();  // keeps every slot below 2^63
+}
 
 }  // namespace normcheck::reference

@@ -104,6 +104,7 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
   auto* y_out = static_cast<char*>(r.y.data());
   auto* bound_out = static_cast<double*>(r.y_bound.data());
   const std::size_t esize = size_of(t);
+  const DTypeInfo& out = info(t);
   std::int64_t i = 0;
   for (std::int64_t n = 0; n < g.N; ++n) {
     for (std::int64_t c = 0; c < g.C; ++c) {
@@ -113,7 +114,7 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
         const SetStats& st = stats[k];
         const double y = certified_y(d.x[i], st, gamma, beta, t, r.certification);
         store(t, y_out + i * esize, y);
-        bound_out[i] = y_bound(am, errors[k], t, d.x[i], st.mean_d, st.rstd_d, gamma, beta, y);
+        bound_out[i] = y_bound(am, errors[k], out, d.x[i], st.mean_d, st.rstd_d, gamma, beta, y);
       }
     }
   }

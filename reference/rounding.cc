@@ -228,30 +228,6 @@ double round_rational(const Rational& q, DType t) {
   return negative ? -mag : mag;
 }
 
-std::optional<double> certify(double v, double e, DType t) {
-  if (!std::isfinite(v) || !std::isfinite(e)) return std::nullopt;
-  if (t == DType::kFloat64) {  // a double cannot bound a float64 rounding unless it is exact
-    if (e == 0) return v;
-    return std::nullopt;
-  }
-  // Rounding is monotone: if the interval's two ends round to one value, every point between
-  // does. Widen e so that the ends computed in double still enclose [v - e, v + e]: the
-  // subtraction errs by at most u |v - e'|, which 2u e + 2u |v| + 2^-1073 covers.
-  constexpr double u = 0x1p-53;
-  const double ew = e * (1 + 2 * u) + 2 * u * std::fabs(v) + 0x1p-1073;
-  double lo, hi;
-  if (t == DType::kFloat32) {  // the common case, inline: the hardware conversion rounds RNE
-    lo = static_cast<float>(v - ew);
-    hi = static_cast<float>(v + ew);
-  } else {
-    lo = round_to(t, v - ew);
-    hi = round_to(t, v + ew);
-  }
-  if (lo != hi) return std::nullopt;  // -0 == +0: a zero whose sign is open is still a zero
-  if (hi == 0) return (v + ew < 0) ? -0.0 : 0.0;
-  return hi;
-}
-
 std::optional<double> certify(DD v, double e, DType t) {
   if (!std::isfinite(v.hi) || !std::isfinite(e)) return std::nullopt;
   // As above in double-double: its subtraction errs by at most 2^-100 of the result. For a

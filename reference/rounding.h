@@ -4,6 +4,7 @@
 /// the whole interval [v - e, v + e] lies strictly inside one rounding interval of the target
 /// format; otherwise the caller re-evaluates more precisely, and values that sit exactly on a
 /// rounding boundary are decided by exact rational comparison.
+#include <cmath>
 #include <optional>
 
 #include <boost/multiprecision/cpp_bin_float.hpp>
@@ -36,7 +37,7 @@ double round_rational(const Rational& q, DType t);
 /// interval touches a rounding boundary (or v is not finite). e must bound |v - true value|.
 /// For a float64 target, v must carry more than 53 bits (DD or BigFloat). A zero result whose
 /// interval contains both signs is returned as +0: the sign of a zero is not certified.
-std::optional<double> certify(double v, double e, DType t);
+inline std::optional<double> certify(double v, double e, DType t);
 std::optional<double> certify(DD v, double e, DType t);
 template <unsigned P>
 std::optional<double> certify(const BigFloat<P>& v, const BigFloat<P>& e, DType t);
@@ -58,5 +59,30 @@ struct SqrtTerm {
 /// algebraic coincidence between distinct irrational roots) is rounded from the 4096-bit value
 /// and counted as uncertified.
 double round_sqrt_sum(std::vector<SqrtTerm> terms, DType t, Certification& cert);
+
+// Inline: it runs once per output element of the fast path.
+inline std::optional<double> certify(double v, double e, DType t) {
+  if (!std::isfinite(v) || !std::isfinite(e)) return std::nullopt;
+  if (t == DType::kFloat64) {  // a double cannot bound a float64 rounding unless it is exact
+    if (e == 0) return v;
+    return std::nullopt;
+  }
+  // Rounding is monotone: if the interval's two ends round to one value, every point between
+  // does. Widen e so that the ends computed in double still enclose [v - e, v + e]: the
+  // subtraction errs by at most u |v - e'|, which 2u e + 2u |v| + 2^-1073 covers.
+  constexpr double u = 0x1p-53;
+  const double ew = e * (1 + 2 * u) + 2 * u * std::fabs(v) + 0x1p-1073;
+  double lo, hi;
+  if (t == DType::kFloat32) {  // the common case, inline: the hardware conversion rounds RNE
+    lo = static_cast<float>(v - ew);
+    hi = static_cast<float>(v + ew);
+  } else {
+    lo = round_to(t, v - ew);
+    hi = round_to(t, v + ew);
+  }
+  if (lo != hi) return std::nullopt;  // -0 == +0: a zero whose sign is open is still a zero
+  if (hi == 0) return (v + ew < 0) ? -0.0 : 0.0;
+  return hi;
+}
 
 }  // namespace normcheck::reference
