@@ -86,8 +86,8 @@ std::optional<double> fast_dx(double dy, double gamma, double x, const SetStats&
 double certified_dx(double dy, double gamma, double x, const SetStats& st, const SetGrad& sg, bool running, DType t,
                     Certification& cert) {
   if (running) {  // dx = g / sqrt(V): the set grad's c1 = w = 0
-    if (!st.finite) return round_to(t, dy * gamma * st.rstd_d);
-  } else if (!sg.finite) {
+    if (!st.finite || !std::isfinite(dy) || !std::isfinite(gamma)) return round_to(t, dy * gamma * st.rstd_d);
+  } else if (!sg.finite || !std::isfinite(dy) || !std::isfinite(gamma) || !std::isfinite(x)) {
     return round_to(t, (dy * gamma - sg.c1_d - (x - st.mean_d) * sg.w_d) * st.rstd_d);
   }
   if (auto v = fast_dx(dy, gamma, x, st, sg, t)) {
@@ -114,7 +114,7 @@ double certified_dgamma(const Sets& sets, const Data& d, const std::vector<SetSt
       const std::int64_t i = (n * g.C + c) * g.S + s;
       const SetStats& st = stats[sets.index(i)];
       ieee += d.dy[i] * (d.x[i] - st.mean_d) * st.rstd_d;
-      if (!st.finite || !std::isfinite(d.dy[i])) {
+      if (!st.finite || !std::isfinite(d.dy[i]) || !std::isfinite(d.x[i])) {
         finite = false;
         continue;
       }

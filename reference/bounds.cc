@@ -18,15 +18,19 @@ double AccuracyModel::gamma(std::int64_t n) const {
 }
 
 StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mean_abs, double dev_abs, double var,
-                             double eps, bool rms) {
+                             double rstd, double eps, bool rms) {
   const double g = am.gamma(m);
   StatErrors se;
   se.mean = rms ? 0.0 : g * mean_abs;
   // Two-pass: sum (x - mean_hat)^2 = m var + m (mean - mean_hat)^2, summed with error gamma.
   // Welford / Chan updates: each step's deviation carries the mean's error, 2 |mean| |x - mean| u.
   se.var = rms ? g * var : g * (var + 2 * mean_abs * dev_abs) + 2 * se.mean * se.mean;
-  const double rel_var = std::min(1.0, se.var / (2 * (var + eps)));  // d rstd / rstd = -dV / (2 V)
-  se.rstd = rel_var + 3 * am.u;  // + the evaluation of 1 / sqrt(var + eps)
+  // d rstd / rstd = -dV / (2 V) with V = var + eps = 1 / rstd^2; every term below is scaled by
+  // rstd (var / V = 1 - eps rstd^2), so nothing overflows.
+  const double var_share = std::max(0.0, 1 - eps * rstd * rstd);
+  const double ma = mean_abs * rstd, da = dev_abs * rstd, em = se.mean * rstd;
+  const double rel_v = rms ? g * var_share : g * (var_share + 2 * ma * da) + 2 * em * em;
+  se.rstd = std::min(1.0, rel_v / 2) + 3 * am.u;  // + the evaluation of 1 / sqrt(var + eps)
   return se;
 }
 

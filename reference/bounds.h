@@ -30,9 +30,11 @@ struct StatErrors {
 };
 
 /// Batch statistics over m values with (1/m) sum |x| = mean_abs and (1/m) sum |x - mean| =
-/// dev_abs; rms_norm has no mean and var is the mean square.
+/// dev_abs; rms_norm has no mean and var is the mean square. rstd = 1/sqrt(var + eps): the
+/// relative error of rstd is computed in units scaled by it, so it stays finite even where var
+/// overflows a double (float64 data near 1e200).
 StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mean_abs, double dev_abs, double var,
-                             double eps, bool rms);
+                             double rstd, double eps, bool rms);
 /// Running statistics read from buffers: only the evaluation of 1/sqrt(var + eps).
 StatErrors running_stat_errors(const AccuracyModel& am);
 

@@ -54,7 +54,9 @@ double ieee_y(double x, const SetStats& st, double gamma, double beta) {
 }
 
 double certified_y(double x, const SetStats& st, double gamma, double beta, DType t, Certification& cert) {
-  if (!st.finite) return round_to(t, ieee_y(x, st, gamma, beta));
+  // A non-finite set, or (in eval mode) a non-finite element or affine value: IEEE arithmetic.
+  if (!st.finite || !std::isfinite(x) || !std::isfinite(gamma) || !std::isfinite(beta))
+    return round_to(t, ieee_y(x, st, gamma, beta));
   const std::optional<double> y =
       t == DType::kFloat64 ? fast_y_dd(x, st, gamma, beta, t) : fast_y_double(x, st, gamma, beta, t);
   if (y) {
@@ -87,7 +89,8 @@ double certified_rstd(const SetStats& st, DType t, Certification& cert) {
 StatErrors stat_errors_of(const Problem& p, const Sets& sets, const SetStats& st) {
   const AccuracyModel am = AccuracyModel::for_data(p.dtype);
   if (sets.use_running_stats) return running_stat_errors(am);
-  return batch_stat_errors(am, st.m, st.mean_abs, st.dev_abs, st.var_d, effective_eps(p), p.op == Op::kRmsNorm);
+  return batch_stat_errors(am, st.m, st.mean_abs, st.dev_abs, st.var_d, st.rstd_d, effective_eps(p),
+                           p.op == Op::kRmsNorm);
 }
 
 void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const std::vector<SetStats>& stats,

@@ -55,8 +55,10 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
   r.running_mean = Tensor::from_values(t, shape, d.running_mean);
   r.running_var = Tensor::from_values(t, shape, d.running_var);
   r.num_batches_tracked = d.num_batches_tracked;
-  // Eval reads the buffers and leaves them alone; an empty batch carries no statistics. Either
-  // way the buffers come back unchanged, exactly (bound 0).
+  // A training step counts (PyTorch's module increments before it looks at the batch).
+  if (p.mode == Mode::kTrain && p.profile == Profile::kPyTorch) r.num_batches_tracked = d.num_batches_tracked + 1;
+  // Eval reads the buffers and leaves them alone; an empty batch carries no statistics (ATen
+  // returns before touching them). Either way the buffers come back unchanged, exactly (bound 0).
   if (p.mode != Mode::kTrain || sets.g.N * sets.g.S == 0) {
     r.running_mean_bound = Tensor::empty(DType::kFloat64, shape);
     r.running_var_bound = Tensor::empty(DType::kFloat64, shape);
@@ -69,7 +71,6 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
   // keras, onnx: new = momentum old + (1 - momentum) batch.
   Rational f;
   if (p.profile == Profile::kPyTorch) {
-    r.num_batches_tracked = d.num_batches_tracked + 1;
     f = p.momentum ? to_rational(*p.momentum) : Rational(1) / r.num_batches_tracked;
   } else {
     f = Rational(1) - to_rational(*p.momentum);
