@@ -93,34 +93,65 @@ StatErrors stat_errors_of(const Problem& p, const Sets& sets, const SetStats& st
                            p.op == Op::kRmsNorm);
 }
 
-void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const std::vector<SetStats>& stats,
-                     Result& r) {
-  const DType t = p.dtype;
-  const Geometry& g = sets.g;
-  const AccuracyModel am = AccuracyModel::for_data(t);
-  std::vector<StatErrors> errors;
-  errors.reserve(stats.size());
-  for (const SetStats& st : stats) errors.push_back(stat_errors_of(p, sets, st));
+namespace {
 
-  r.y = Tensor::empty(t, p.shape);
-  r.y_bound = Tensor::empty(DType::kFloat64, p.shape);
-  auto* y_out = static_cast<char*>(r.y.data());
-  auto* bound_out = static_cast<double*>(r.y_bound.data());
+/// The loop every forward evaluation shares: y[i] for each element x[n][c][s], through the
+/// arithmetic A (A::y gives the value stored in the output dtype). Certified and plain double
+/// evaluations are this same code with a different A.
+template <class A>
+void normalize_elements(const Sets& sets, const Data& d, const std::vector<SetStats>& stats, DType t, Tensor& y,
+                        A& arithmetic) {
+  const Geometry& g = sets.g;
+  auto* y_out = static_cast<char*>(y.data());
   const std::size_t esize = size_of(t);
-  const DTypeInfo& out = info(t);
   std::int64_t i = 0;
   for (std::int64_t n = 0; n < g.N; ++n) {
     for (std::int64_t c = 0; c < g.C; ++c) {
       const double gamma = d.gamma[c], beta = d.beta[c];
       for (std::int64_t s = 0; s < g.S; ++s, ++i) {
         const std::int64_t k = sets.set_of(n, c, s);
-        const SetStats& st = stats[k];
-        const double y = certified_y(d.x[i], st, gamma, beta, t, r.certification);
-        store(t, y_out + i * esize, y);
-        bound_out[i] = y_bound(am, errors[k], out, d.x[i], st.mean_d, st.rstd_d, gamma, beta, y);
+        store(t, y_out + i * esize, arithmetic.y(i, d.x[i], stats[k], k, gamma, beta));
       }
     }
   }
+}
+
+/// Exact statistics, certified rounding, and each element's tolerance bound.
+struct CertifiedArithmetic {
+  DType t;
+  AccuracyModel am;
+  const DTypeInfo& out;
+  const std::vector<StatErrors>& errors;
+  double* bound;
+  Certification& cert;
+  double y(std::int64_t i, double x, const SetStats& st, std::int64_t k, double gamma, double beta) {
+    const double v = certified_y(x, st, gamma, beta, t, cert);
+    bound[i] = y_bound(am, errors[k], out, x, st.mean_d, st.rstd_d, gamma, beta, v);
+    return v;
+  }
+};
+
+/// The textbook evaluation in double (store() rounds it to the dtype).
+struct PlainDoubleArithmetic {
+  double y(std::int64_t, double x, const SetStats& st, std::int64_t, double gamma, double beta) {
+    return ieee_y(x, st, gamma, beta);
+  }
+};
+
+}  // namespace
+
+void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const std::vector<SetStats>& stats,
+                     Result& r) {
+  const DType t = p.dtype;
+  std::vector<StatErrors> errors;
+  errors.reserve(stats.size());
+  for (const SetStats& st : stats) errors.push_back(stat_errors_of(p, sets, st));
+
+  r.y = Tensor::empty(t, p.shape);
+  r.y_bound = Tensor::empty(DType::kFloat64, p.shape);
+  CertifiedArithmetic certified{t, AccuracyModel::for_data(t), info(t), errors,
+                                static_cast<double*>(r.y_bound.data()), r.certification};
+  normalize_elements(sets, d, stats, t, r.y, certified);
 
   if (sets.use_running_stats) return;  // eval with running stats saves no batch statistics
   const DType sdt = stats_dtype(t);
@@ -145,31 +176,22 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
 }
 
 void plain_forward(const Problem& p, const Sets& sets, const Data& d, Result& r) {
-  const DType t = p.dtype;
-  const Geometry& g = sets.g;
   const double eps = effective_eps(p);
   const bool rms = p.op == Op::kRmsNorm;
+  const double m = static_cast<double>(sets.g.set_size);
   std::vector<SetStats> stats(static_cast<std::size_t>(sets.count()));
   for (std::int64_t k = 0; k < sets.count(); ++k) {
     // Two passes in double: mean, then the mean of squared deviations.
     double sum = 0, sq = 0;
     if (!rms) sets.for_each(k, [&](std::int64_t i) { sum += d.x[i]; });
-    const double mean = rms ? 0.0 : sum / static_cast<double>(g.set_size);
+    const double mean = rms ? 0.0 : sum / m;
     sets.for_each(k, [&](std::int64_t i) { sq += (d.x[i] - mean) * (d.x[i] - mean); });
     stats[k].mean_d = mean;
-    stats[k].rstd_d = 1 / std::sqrt(sq / static_cast<double>(g.set_size) + eps);
+    stats[k].rstd_d = 1 / std::sqrt(sq / m + eps);
   }
-  r.y = Tensor::empty(t, p.shape);
-  auto* y_out = static_cast<char*>(r.y.data());
-  const std::size_t esize = size_of(t);
-  std::int64_t i = 0;
-  for (std::int64_t n = 0; n < g.N; ++n) {
-    for (std::int64_t c = 0; c < g.C; ++c) {
-      for (std::int64_t s = 0; s < g.S; ++s, ++i) {
-        store(t, y_out + i * esize, ieee_y(d.x[i], stats[sets.set_of(n, c, s)], d.gamma[c], d.beta[c]));
-      }
-    }
-  }
+  r.y = Tensor::empty(p.dtype, p.shape);
+  PlainDoubleArithmetic plain;
+  normalize_elements(sets, d, stats, p.dtype, r.y, plain);
 }
 
 }  // namespace normcheck::reference::detail

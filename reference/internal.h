@@ -31,9 +31,9 @@ inline std::vector<std::int64_t> affine_shape(const Problem& p, const Geometry& 
 
 /// How each element's statistics are chosen.
 struct Sets {
-  Op op;
+  Op op = Op::kBatchNorm;
   Geometry g;
-  bool use_running_stats;  ///< eval mode with tracked running stats: one "set" per channel
+  bool use_running_stats = false;  ///< eval mode with tracked running stats: one "set" per channel
   std::int64_t count() const { return use_running_stats ? g.C : g.num_sets; }
   std::int64_t index(std::int64_t i) const { return set_of(i / (g.C * g.S), (i / g.S) % g.C, i % g.S); }
   std::int64_t set_of(std::int64_t n, std::int64_t c, std::int64_t s) const;

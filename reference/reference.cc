@@ -67,7 +67,10 @@ bool uses_running_stats(const Problem& p) {
 }
 
 /// Checks everything, builds the dense data and the set structure.
-Status prepare(const Problem& p, const Inputs& in, const Geometry& g, Data& d, Sets& sets) {
+Status prepare(const Problem& p, const Inputs& in, Data& d, Sets& sets) {
+  const Expected<Geometry> geo = geometry(p);
+  if (!geo) return geo.status();
+  const Geometry& g = *geo;
   NC_RETURN_IF_ERROR(check_tensor("x", in.x, true, p.dtype, p.shape, "the input"));
   const std::vector<std::int64_t> ashape = detail::affine_shape(p, g);
   NC_RETURN_IF_ERROR(check_tensor("weight", in.weight, p.affine, p.dtype, ashape, p.affine ? "affine=1" : "affine=0"));
@@ -130,12 +133,9 @@ std::vector<NamedOutput> present_outputs(const Result& r) {
 DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
 
 Expected<Result> evaluate(const Problem& p, const Inputs& in) {
-  Expected<Geometry> g = geometry(p);
-  if (!g) return g.status();
   Data d;
-  Sets sets{p.op, *g, false};
-  NC_RETURN_IF_ERROR(prepare(p, in, *g, d, sets));
-
+  Sets sets{};
+  NC_RETURN_IF_ERROR(prepare(p, in, d, sets));
   Result r;
   const std::vector<detail::SetStats> stats = detail::compute_set_stats(p, sets, d);
   detail::forward_outputs(p, sets, d, stats, r);
@@ -146,11 +146,9 @@ Expected<Result> evaluate(const Problem& p, const Inputs& in) {
 }
 
 Expected<Result> evaluate_plain_double(const Problem& p, const Inputs& in) {
-  Expected<Geometry> g = geometry(p);
-  if (!g) return g.status();
   Data d;
-  Sets sets{p.op, *g, false};
-  NC_RETURN_IF_ERROR(prepare(p, in, *g, d, sets));
+  Sets sets{};
+  NC_RETURN_IF_ERROR(prepare(p, in, d, sets));
   Result r;
   detail::plain_forward(p, sets, d, r);
   return r;
