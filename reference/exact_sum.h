@@ -44,6 +44,9 @@ class ExactSum {
 
   /// Adds x to this sum and x * x to squares: the moments of a set in one pass, splitting x once.
   void add_with_square(double x, ExactSum& squares);
+  /// Adds (negative ? -1 : 1) * mag * 2^exponent, for callers that pre-sum integer mantissas
+  /// (exponent >= kMinExp, and the term below 2^kMaxExp).
+  void add_scaled(bool negative, U128 mag, int exponent) { add_magnitude(negative, mag, exponent); }
 
   bool is_finite() const { return nonfinite_ == 0; }
   /// The IEEE value of a sum with a non-finite term (+inf, -inf or NaN; inf + -inf is NaN).

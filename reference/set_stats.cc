@@ -3,7 +3,10 @@
 #include <cmath>
 #include <limits>
 
+#include <memory>
+
 #include "reference/internal.h"
+#include "reference/narrow_moments.h"
 #include "reference/partial_stats.h"
 
 namespace normcheck::reference::detail {
@@ -203,6 +206,10 @@ std::vector<SetStats> compute_set_stats(const Problem& p, const Sets& sets, cons
     return stats;
   }
   ExactSum s1, s2;
+  // Data of at most 24 significant bits take the fast exact path (NarrowMoments); float64 data,
+  // and any set with a NaN or inf, the general one.
+  const bool narrow = p.dtype != DType::kFloat64;
+  auto narrow_moments = narrow ? std::make_unique<NarrowMoments>() : nullptr;
   for (std::int64_t k = 0; k < sets.count(); ++k) {
     SetStats& st = stats[k];
     st.m = sets.g.set_size;
@@ -210,7 +217,12 @@ std::vector<SetStats> compute_set_stats(const Problem& p, const Sets& sets, cons
     st.rms = p.op == Op::kRmsNorm;
     s1.clear();
     s2.clear();
-    sets.for_each(k, [&](std::int64_t i) { s1.add_with_square(d.x[i], s2); });
+    bool summed = false;
+    if (narrow) {
+      sets.for_each(k, [&](std::int64_t i) { narrow_moments->add(d.x[i]); });
+      summed = narrow_moments->flush(s1, s2);
+    }
+    if (!summed) sets.for_each(k, [&](std::int64_t i) { s1.add_with_square(d.x[i], s2); });
     if (st.m == 0 || !s1.is_finite() || !s2.is_finite()) {
       st.finite = false;
       st.nonfinite_mean = st.m == 0 ? kNaN : s1.nonfinite_value();
