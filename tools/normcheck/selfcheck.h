@@ -11,7 +11,7 @@ namespace normcheck::tool {
 
 struct SelfcheckOptions {
   std::uint64_t seed = 1;
-  int cases = 3;  ///< random problems per group (each group also runs one constant and one pair problem)
+  int cases = 20;  ///< random problems per group (each group also runs one constant and one pair problem)
 };
 
 /// One group: an op, a dtype, a mode and a direction.
