@@ -12,21 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "normcheck/inputs.h"
 #include "normcheck/problem.h"
 #include "normcheck/status.h"
 #include "normcheck/tensor.h"
 
 namespace normcheck::reference {
 
-/// What the caller supplies. Every view is CPU, in the problem's dtype, any strides.
-struct Inputs {
-  TensorView x;                             ///< problem.shape
-  std::optional<TensorView> weight, bias;   ///< (C), or normalized_shape for layer_norm / rms_norm
-  std::optional<TensorView> running_mean;   ///< (C), batch_norm / instance_norm with tracking
-  std::optional<TensorView> running_var;    ///< (C)
-  std::int64_t num_batches_tracked = 0;
-  std::optional<TensorView> grad_output;    ///< dy, problem.shape; backward only
-};
+/// What the caller supplies (include/normcheck/inputs.h): every view CPU, in the problem's dtype.
+using Inputs = normcheck::Inputs;
 
 /// How the rounding of each value was certified: by the fast evaluation (level 0), by a
 /// multiprecision re-evaluation (levels 1..), or by the exact rational decision at a rounding

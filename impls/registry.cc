@@ -1,0 +1,25 @@
+// The built-in implementations, listed explicitly (static registration objects would be
+// dropped by the linker from static libraries).
+#include "impls/registry.h"
+
+namespace normcheck::impls {
+
+std::vector<std::unique_ptr<Implementation>> builtin_implementations() {
+  std::vector<std::unique_ptr<Implementation>> all;
+  return all;
+}
+
+std::unique_ptr<Implementation> make_implementation(std::string_view name) {
+  for (auto& impl : builtin_implementations()) {
+    if (impl->name() == name) return std::move(impl);
+  }
+  return nullptr;
+}
+
+std::vector<std::string> implementation_names() {
+  std::vector<std::string> names;
+  for (const auto& impl : builtin_implementations()) names.emplace_back(impl->name());
+  return names;
+}
+
+}  // namespace normcheck::impls

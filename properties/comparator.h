@@ -1,0 +1,40 @@
+#pragma once
+/// The comparator: judges an implementation's outputs against the reference's correctly rounded
+/// values and per-element bounds. Every tolerance lives here (docs/tolerances.md derives the
+/// bounds; `bound_multiplier` is the policy's small documented constant on top).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "impls/registry.h"
+#include "reference/reference.h"
+
+namespace normcheck::properties {
+
+/// How one output (y, dx, ...) compared.
+struct OutputAgreement {
+  std::string name;
+  std::int64_t compared = 0;
+  std::int64_t failures = 0;     ///< elements beyond multiplier * bound, or NaN/inf mismatches
+  double max_ulp = 0;            ///< worst distance in ULP of the output dtype
+  double max_bound_fraction = 0; ///< worst |got - want| / bound (0 where both are exact)
+  std::int64_t worst_index = -1; ///< logical row-major index of the worst element
+  double worst_got = 0, worst_want = 0, worst_bound = 0;
+  std::string first_failure;     ///< "y[12]: got 0.5, want 0.25 (bound 1e-7, 2^21 ulp)"
+};
+
+struct Agreement {
+  std::vector<OutputAgreement> outputs;
+  bool num_batches_tracked_ok = true;
+  bool ok() const;
+  /// One line per output for a test failure message.
+  std::string summary() const;
+};
+
+/// Compares every output the implementation wrote (present in `got`) with the reference's.
+/// NaN must meet NaN and inf the same inf; a finite element passes when
+/// |got - want| <= bound_multiplier * bound (bit-equal always passes).
+Agreement compare(const Problem& p, const reference::Result& want, const impls::Outputs& got,
+                  double bound_multiplier = 1.0);
+
+}  // namespace normcheck::properties
