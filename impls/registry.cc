@@ -2,10 +2,13 @@
 // dropped by the linker from static libraries).
 #include "impls/registry.h"
 
+#include "impls/seeds/seeds.h"
+
 namespace normcheck::impls {
 
 std::vector<std::unique_ptr<Implementation>> builtin_implementations() {
   std::vector<std::unique_ptr<Implementation>> all;
+  add_seed_implementations(all);
   return all;
 }
 
