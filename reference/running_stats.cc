@@ -55,8 +55,10 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
   r.running_mean = Tensor::from_values(t, shape, d.running_mean);
   r.running_var = Tensor::from_values(t, shape, d.running_var);
   r.num_batches_tracked = d.num_batches_tracked;
-  // A training step counts (PyTorch's module increments before it looks at the batch).
-  if (p.mode == Mode::kTrain && p.profile == Profile::kPyTorch) r.num_batches_tracked = d.num_batches_tracked + 1;
+  // A training step counts (PyTorch's BatchNorm module increments before it looks at the batch;
+  // its InstanceNorm never touches the counter).
+  if (p.mode == Mode::kTrain && p.profile == Profile::kPyTorch && p.op == Op::kBatchNorm)
+    r.num_batches_tracked = d.num_batches_tracked + 1;
   // Eval reads the buffers and leaves them alone; an empty batch carries no statistics (ATen
   // returns before touching them). Either way the buffers come back unchanged, exactly (bound 0).
   if (p.mode != Mode::kTrain || sets.g.N * sets.g.S == 0) {
@@ -71,7 +73,7 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
   // keras, onnx: new = momentum old + (1 - momentum) batch.
   Rational f;
   if (p.profile == Profile::kPyTorch) {
-    f = p.momentum ? to_rational(*p.momentum) : Rational(1) / r.num_batches_tracked;
+    f = p.momentum ? to_rational(*p.momentum) : Rational(1) / r.num_batches_tracked;  // none: batch_norm only
   } else {
     f = Rational(1) - to_rational(*p.momentum);
   }

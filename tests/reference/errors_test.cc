@@ -150,6 +150,25 @@ TEST(ProfileErrors, PyTorchInstanceNormTrainingWithOneSpatialElement) {
   EXPECT_EQ(r->y.values(), beta_per_element);
 }
 
+TEST(ProfileErrors, PyTorchInstanceNormHasNoCumulativeAverageNorBatchCounter) {
+  Problem p = default_problem(Op::kInstanceNorm, {2, 3, 4});
+  p.track_running_stats = true;
+  p.momentum = std::nullopt;
+  const Expected<reference::Result> refused = run(simple_case(p));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.message(),
+            "Expected a momentum value for instance_norm with track_running_stats=1 (momentum=none, the "
+            "cumulative average, is batch_norm's), but got none");
+  p.momentum = 0.1;
+  const Case c = simple_case(p);
+  const Expected<reference::Result> r = run(c);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->num_batches_tracked, c.num_batches_tracked) << "InstanceNorm never counts batches";
+  Problem bn = default_problem(Op::kBatchNorm, {2, 3, 4});
+  const Case cb = simple_case(bn);
+  EXPECT_EQ(run(cb)->num_batches_tracked, cb.num_batches_tracked + 1);
+}
+
 TEST(ProfileErrors, OpsWithoutStateAcceptOneValuePerSet) {
   // layer_norm over one element, group_norm with one element per group: var = 0, y = beta.
   Problem ln = default_problem(Op::kLayerNorm, {4, 1});

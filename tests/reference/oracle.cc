@@ -362,7 +362,7 @@ Outputs solve(const Case& cs) {
     if (p.mode == Mode::kTrain) {
       Rational keep, take;  // new = keep * old + take * batch
       if (p.profile == Profile::kPyTorch) {
-        out.num_batches_tracked = cs.num_batches_tracked + 1;
+        if (p.op == Op::kBatchNorm) out.num_batches_tracked = cs.num_batches_tracked + 1;  // InstanceNorm: never
         const Rational f = p.momentum ? exact(*p.momentum) : Rational(1) / out.num_batches_tracked;
         keep = 1 - f;
         take = f;
