@@ -3,12 +3,18 @@
 #include "impls/registry.h"
 
 #include "impls/seeds/seeds.h"
+#if NORMCHECK_HAVE_TORCH
+#include "impls/torch/torch_impl.h"
+#endif
 
 namespace normcheck::impls {
 
 std::vector<std::unique_ptr<Implementation>> builtin_implementations() {
   std::vector<std::unique_ptr<Implementation>> all;
   add_seed_implementations(all);
+#if NORMCHECK_HAVE_TORCH
+  add_torch_implementations(all);
+#endif
   return all;
 }
 

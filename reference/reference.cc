@@ -87,8 +87,8 @@ Status prepare(const Problem& p, const Inputs& in, Data& d, Sets& sets) {
                                   backward ? "direction=backward" : "direction=forward"));
 
   // PyTorch's cumulative average (momentum=None) is BatchNorm's: InstanceNorm's momentum is a number.
-  if (p.op == Op::kInstanceNorm && tracked && !p.momentum && p.profile == Profile::kPyTorch)
-    return Status::error("Expected a momentum value for instance_norm with track_running_stats=1 "
+  if (p.op == Op::kInstanceNorm && tracked && p.mode == Mode::kTrain && !p.momentum && p.profile == Profile::kPyTorch)
+    return Status::error("Expected a momentum value for instance_norm training with track_running_stats=1 "
                          "(momentum=none, the cumulative average, is batch_norm's), but got none");
   sets = Sets{p.op, g, uses_running_stats(p)};
   // The profile's refusals: PyTorch computes no batch statistics from a single value.

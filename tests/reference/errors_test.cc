@@ -157,8 +157,11 @@ TEST(ProfileErrors, PyTorchInstanceNormHasNoCumulativeAverageNorBatchCounter) {
   const Expected<reference::Result> refused = run(simple_case(p));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.message(),
-            "Expected a momentum value for instance_norm with track_running_stats=1 (momentum=none, the "
-            "cumulative average, is batch_norm's), but got none");
+            "Expected a momentum value for instance_norm training with track_running_stats=1 (momentum=none, "
+            "the cumulative average, is batch_norm's), but got none");
+  Problem eval = p;
+  eval.mode = Mode::kEval;  // the momentum plays no part in eval
+  EXPECT_TRUE(run(simple_case(eval)).ok());
   p.momentum = 0.1;
   const Case c = simple_case(p);
   const Expected<reference::Result> r = run(c);
