@@ -66,6 +66,9 @@ at::Tensor to_torch(const TensorView& v, c10::Device device, Layout layout = Lay
   }
   const std::vector<std::int64_t> strides =
       layout == Layout::kChannelsLast && v.rank() >= 3 ? channels_last_strides(v.shape) : contiguous_strides(v.shape);
+  // Already dense in the wanted layout, on the wanted device: LibTorch reads the caller's memory
+  // (read only: modules copy what they keep), so the adapter adds no pass over x.
+  if (nonnegative_strides(v) && src.device() == device && src.strides().vec() == strides) return src;
   at::Tensor out = at::empty_strided(v.shape, strides, at::TensorOptions().dtype(st).device(device));
   out.copy_(src);
   return out;
