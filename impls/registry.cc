@@ -2,6 +2,7 @@
 // dropped by the linker from static libraries).
 #include "impls/registry.h"
 
+#include "impls/cpu/cpu.h"
 #include "impls/seeds/seeds.h"
 #if NORMCHECK_HAVE_TORCH
 #include "impls/torch/torch_impl.h"
@@ -11,6 +12,7 @@ namespace normcheck::impls {
 
 std::vector<std::unique_ptr<Implementation>> builtin_implementations() {
   std::vector<std::unique_ptr<Implementation>> all;
+  add_cpu_implementations(all);
   add_seed_implementations(all);
 #if NORMCHECK_HAVE_TORCH
   add_torch_implementations(all);

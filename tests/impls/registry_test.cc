@@ -26,9 +26,9 @@ TEST(Registry, NamesAreUniqueAndEveryImplementationIsFoundByName) {
   EXPECT_EQ(make_implementation("no-such-implementation"), nullptr);
 }
 
-TEST(Registry, TheSeedImplementationsAreRegistered) {
+TEST(Registry, OurKernelsAndTheSeedImplementationsAreRegistered) {
   const std::vector<std::string> names = implementation_names();
-  for (const char* seed : {"seed-groupnorm", "textbook-batchnorm"}) {
+  for (const char* seed : {"cpu", "seed-groupnorm", "textbook-batchnorm"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), seed), names.end()) << seed;
   }
 }

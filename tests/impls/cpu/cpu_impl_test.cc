@@ -1,0 +1,436 @@
+// The cpu implementation against the reference: every op x dtype x mode x direction x layout x
+// affine/tracking flags on small shapes (within the reference's bound), then the strict tier
+// (float32 within 4 ULP of the correctly rounded result at offsets up to 1e7; constant sets give
+// exactly beta), determinism across runs and thread counts, and strided views.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "properties/comparator.h"
+#include "reference/reference.h"
+#include "tests/impls/cpu/cpu_test_util.h"
+
+namespace normcheck::testing {
+namespace {
+
+struct ShapeCase {
+  ShapeCase(std::vector<std::int64_t> s, std::int64_t g = 1, std::vector<std::int64_t> ns = {})
+      : shape(std::move(s)), groups(g), nshape(std::move(ns)) {}
+  std::vector<std::int64_t> shape;
+  std::int64_t groups = 1;           // group_norm
+  std::vector<std::int64_t> nshape;  // layer_norm / rms_norm
+};
+
+std::vector<ShapeCase> smoke_shapes(Op op) {
+  switch (op) {
+    case Op::kBatchNorm:
+      return {{{1, 3}},     {{17, 3}},      {{2, 3, 5}},    {{1, 3, 17}},
+              {{2, 64, 3}}, {{2, 3, 4, 4}}, {{1, 2, 1, 1}}, {{2, 2, 3, 2, 2}}};
+    case Op::kInstanceNorm:
+      return {{{2, 3, 17}}, {{1, 3, 4, 4}}, {{2, 2, 1}}, {{1, 64, 3}}, {{2, 2, 2, 3, 2}}};
+    case Op::kGroupNorm:
+      return {{{2, 6, 5}, 3}, {{1, 4, 3, 3}, 2}, {{2, 64}, 4}, {{3, 6, 17}, 6}, {{1, 3, 1}, 1}};
+    case Op::kLayerNorm:
+    case Op::kRmsNorm:
+      return {
+          {{3, 17}, 1, {17}}, {{2, 3, 4}, 1, {3, 4}}, {{64}, 1, {64}}, {{1, 1}, 1, {1}}, {{5, 3}, 1, {3}}};
+    case Op::kLayerNorm2d:
+      return {{{2, 3, 4, 5}}, {{1, 17, 3}}, {{2, 64, 2, 2}}, {{1, 1, 3}}};
+  }
+  return {};
+}
+
+Problem make_problem(Op op, const ShapeCase& sc, DType t) {
+  Problem p = default_problem(op, sc.shape);
+  p.dtype = t;
+  if (op == Op::kGroupNorm) p.num_groups = sc.groups;
+  if (!sc.nshape.empty()) p.normalized_shape = sc.nshape;
+  return p;
+}
+
+bool has_channels(Op op) { return op != Op::kLayerNorm && op != Op::kRmsNorm; }
+bool stateful(Op op) { return op == Op::kBatchNorm || op == Op::kInstanceNorm; }
+
+/// Runs p through the cpu implementation and the reference; expects the same error or outputs
+/// within the bound. Returns the agreement (empty on a matching error).
+properties::Agreement check_against_reference(impls::Implementation& impl, const Problem& p,
+                                              const DataSpec& d) {
+  OwnedInputs in = make_inputs(p, d);
+  const auto want = reference::evaluate(p, in.inputs);
+  RunResult got = run_cpu(impl, p, in.inputs);
+  const std::string repro = "REPRO: normcheck repro '" + to_string(p) + "'";
+  if (!want) {
+    EXPECT_FALSE(got.status.ok()) << repro << "\nreference refused: " << want.message();
+    if (!got.status.ok()) {
+      EXPECT_EQ(got.status.message(), want.message()) << repro;
+    }
+    return {};
+  }
+  EXPECT_TRUE(got.status.ok()) << repro << "\n" << got.status.message();
+  if (!got.status.ok()) return {};
+  properties::Agreement a = properties::compare(p, *want, got.out.views, 1.0);
+  EXPECT_TRUE(a.ok()) << repro << "\n" << a.summary();
+  EXPECT_FALSE(a.outputs.empty()) << repro;
+  return a;
+}
+
+TEST(CpuImpl, SmokeAgainstReferenceEveryOpDtypeModeDirectionLayoutFlags) {
+  auto impl = make_cpu();
+  int cases = 0;
+  for (Op op : kAllOps) {
+    for (const ShapeCase& sc : smoke_shapes(op)) {
+      for (DType t : kAllDTypes) {
+        for (Layout layout : {Layout::kContiguous, Layout::kChannelsLast}) {
+          if (layout == Layout::kChannelsLast && (!has_channels(op) || sc.shape.size() < 3)) continue;
+          for (Mode mode : {Mode::kTrain, Mode::kEval}) {
+            for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+              for (int flags = 0; flags < 3; ++flags) {  // affine+bias, affine only, none
+                for (int track = 0; track < 2; ++track) {
+                  if (track == 1 && !stateful(op)) continue;
+                  Problem p = make_problem(op, sc, t);
+                  p.layout = layout;
+                  p.mode = mode;
+                  p.direction = dir;
+                  p.affine = flags < 2;
+                  p.bias = flags == 0;
+                  if (op == Op::kRmsNorm) p.bias = false;
+                  if (stateful(op)) p.track_running_stats = track == 1;
+                  ASSERT_TRUE(validate(p).ok()) << to_string(p) << ": " << validate(p).message();
+                  check_against_reference(*impl, p, {0.5, 2.0, false, static_cast<std::uint64_t>(++cases)});
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  std::printf("smoke cases: %d\n", cases);
+}
+
+TEST(CpuImpl, RunningStatsProfilesAndCumulativeMomentum) {
+  auto impl = make_cpu();
+  int cases = 0;
+  for (Op op : {Op::kBatchNorm, Op::kInstanceNorm}) {
+    for (Profile prof : kAllProfiles) {
+      for (DType t : {DType::kFloat64, DType::kFloat32, DType::kBFloat16}) {
+        for (int mom = 0; mom < 2; ++mom) {
+          if (mom == 1 && prof != Profile::kPyTorch) continue;
+          for (std::vector<std::int64_t> shape :
+               {std::vector<std::int64_t>{3, 4, 5}, {1, 4, 1}, {2, 3, 3, 3}}) {
+            Problem p = default_problem(op, shape, prof);
+            p.dtype = t;
+            p.track_running_stats = true;
+            if (mom == 1) p.momentum = std::nullopt;
+            for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+              p.direction = dir;
+              check_against_reference(*impl, p, {0.25, 3.0, false, static_cast<std::uint64_t>(++cases)});
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuImpl, EmptyShapesAgainstReference) {
+  auto impl = make_cpu();
+  std::vector<Problem> ps;
+  ps.push_back(default_problem(Op::kBatchNorm, {0, 3, 4}));
+  ps.push_back(default_problem(Op::kBatchNorm, {2, 3, 0}));
+  ps.push_back(default_problem(Op::kInstanceNorm, {0, 3, 4}));
+  Problem gn = default_problem(Op::kGroupNorm, {0, 4, 3});
+  gn.num_groups = 2;
+  ps.push_back(gn);
+  Problem ln = default_problem(Op::kLayerNorm, {0, 5});
+  ln.normalized_shape = {5};
+  ps.push_back(ln);
+  ps.push_back(default_problem(Op::kLayerNorm2d, {2, 3, 0}));
+  for (Problem p : ps) {
+    for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+      p.direction = dir;
+      ASSERT_TRUE(validate(p).ok()) << validate(p).message();
+      check_against_reference(*impl, p, {});
+    }
+  }
+}
+
+TEST(CpuImpl, BatchNormTrainingWithOneValuePerChannelIsRefused) {
+  auto impl = make_cpu();
+  Problem p = default_problem(Op::kBatchNorm, {1, 3});
+  OwnedInputs in = make_inputs(p, {});
+  RunResult r = run_cpu(*impl, p, in.inputs);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.message(),
+            "Expected more than 1 value per channel when training, got input size [1, 3]");
+  Problem q = default_problem(Op::kInstanceNorm, {2, 3, 1});
+  q.track_running_stats = true;
+  OwnedInputs qi = make_inputs(q, {});
+  RunResult s = run_cpu(*impl, q, qi.inputs);
+  ASSERT_FALSE(s.status.ok());
+  EXPECT_EQ(s.status.message(),
+            "Expected more than 1 spatial element when training, got input size [2, 3, 1]");
+}
+
+/// Larger shapes for the strict tier and determinism: several blocks, tiles and parts per set.
+std::vector<Problem> strict_problems(DType t) {
+  std::vector<Problem> ps;
+  auto add = [&](Problem p, Layout l = Layout::kContiguous) {
+    p.dtype = t;
+    p.layout = l;
+    ps.push_back(p);
+  };
+  for (Layout l : {Layout::kContiguous, Layout::kChannelsLast}) {
+    add(default_problem(Op::kBatchNorm, {4, 8, 9, 9}), l);
+    Problem in = default_problem(Op::kInstanceNorm, {2, 4, 10, 10});
+    in.affine = true;
+    in.bias = true;
+    add(in, l);
+    Problem gn = default_problem(Op::kGroupNorm, {2, 8, 5, 5});
+    gn.num_groups = 2;
+    add(gn, l);
+    add(default_problem(Op::kLayerNorm2d, {2, 16, 6, 7}), l);
+  }
+  Problem ln = default_problem(Op::kLayerNorm, {8, 200});
+  ln.normalized_shape = {200};
+  add(ln);
+  Problem rms = default_problem(Op::kRmsNorm, {8, 200});
+  rms.normalized_shape = {200};
+  rms.eps = 1e-6;
+  add(rms);
+  return ps;
+}
+
+TEST(CpuImpl, StrictTierFloat32Within4UlpAtOffsetsUpTo1e7) {
+  auto impl = make_cpu();
+  std::map<double, double> worst;
+  for (double offset : {0.0, 1e2, 1e4, 1e6, 1e7}) {
+    for (Problem p : strict_problems(DType::kFloat32)) {
+      for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+        if (dir == Direction::kBackward && offset > 1e4) continue;  // dx is not in the strict tier
+        p.direction = dir;
+        const properties::Agreement a = check_against_reference(*impl, p, {offset, 1.0, false, 7});
+        for (const auto& o : a.outputs) {
+          if (o.name != "y") continue;
+          EXPECT_LE(o.max_ulp, 4) << to_string(p) << " offset " << offset;
+          worst[offset] = std::max(worst[offset], o.max_ulp);
+        }
+      }
+    }
+  }
+  for (const auto& [offset, ulps] : worst)
+    std::printf("float32 y, offset %g, spread 1: max %g ulp\n", offset, ulps);
+}
+
+TEST(CpuImpl, StrictTierHoldsWhenABlocksFirstElementIsAnOutlier) {
+  // The one-pass shifted sums take a block's first element as the shift; an outlier there sends
+  // the block through the two-pass fallback.
+  auto impl = make_cpu();
+  for (double offset : {0.0, 1e4, 1e7}) {
+    for (Problem p : strict_problems(DType::kFloat32)) {
+      OwnedInputs in = make_inputs(p, {offset, 1.0, false, 13});
+      for (std::int64_t i = 0; i < in.x.numel(); i += 7) in.x.view().set_linear(i, offset + 3000.0);
+      const auto want = reference::evaluate(p, in.inputs);
+      ASSERT_TRUE(want.ok()) << want.message();
+      RunResult got = run_cpu(*impl, p, in.inputs);
+      ASSERT_TRUE(got.status.ok()) << got.status.message();
+      const auto a = properties::compare(p, *want, got.out.views, 1.0);
+      EXPECT_TRUE(a.ok()) << to_string(p) << "\n" << a.summary();
+      for (const auto& o : a.outputs) {
+        if (o.name == "y") {
+          EXPECT_LE(o.max_ulp, 4) << to_string(p) << " offset " << offset;
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuImpl, ConstantSetsGiveExactlyBeta) {
+  auto impl = make_cpu();
+  for (DType t : kAllDTypes) {
+    for (Problem p : strict_problems(t)) {
+      if (p.op == Op::kRmsNorm) continue;  // no mean: a constant set is not special
+      OwnedInputs in = make_inputs(p, {1234.5, 0, true, 3});
+      RunResult r = run_cpu(*impl, p, in.inputs);
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      const std::int64_t numel = r.out.views.y.numel();
+      const Geometry g = *geometry(p);
+      for (std::int64_t i = 0; i < numel; ++i) {
+        const std::int64_t c = (i / g.S) % g.C;
+        const double beta = in.inputs.bias ? in.inputs.bias->get_linear(c) : 0.0;
+        ASSERT_EQ(r.out.views.y.get_linear(i), beta) << to_string(p) << " element " << i;
+      }
+    }
+  }
+}
+
+TEST(CpuImpl, DeterministicAcrossRunsAndThreadCounts) {
+  auto impl = make_cpu();
+  std::vector<Problem> ps = strict_problems(DType::kFloat32);
+  // Shapes with several parts / tiles / blocks per set.
+  Problem bn = default_problem(Op::kBatchNorm, {16, 8, 32, 33});
+  bn.layout = Layout::kChannelsLast;
+  ps.push_back(bn);
+  Problem ln2d = default_problem(Op::kLayerNorm2d, {2, 8, 30, 30});
+  ps.push_back(ln2d);
+  Problem ln = default_problem(Op::kLayerNorm, {3, 20000});
+  ln.normalized_shape = {20000};
+  ps.push_back(ln);
+  const int saved = omp_get_max_threads();
+  for (Problem p : ps) {
+    for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+      p.direction = dir;
+      OwnedInputs in = make_inputs(p, {100.0, 1.0, false, 11});
+      omp_set_num_threads(2);
+      RunResult a = run_cpu(*impl, p, in.inputs);
+      RunResult b = run_cpu(*impl, p, in.inputs);
+      omp_set_num_threads(1);
+      RunResult c = run_cpu(*impl, p, in.inputs);
+      omp_set_num_threads(3);
+      RunResult d = run_cpu(*impl, p, in.inputs);
+      ASSERT_TRUE(a.status.ok() && b.status.ok() && c.status.ok() && d.status.ok());
+      const auto bits = all_bits(a.out.views);
+      EXPECT_EQ(bits, all_bits(b.out.views)) << to_string(p);
+      EXPECT_EQ(bits, all_bits(c.out.views)) << to_string(p) << " (1 thread)";
+      EXPECT_EQ(bits, all_bits(d.out.views)) << to_string(p) << " (3 threads)";
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST(CpuImpl, LargerShapesAgainstReference) {
+  // Several blocks per set, several column tiles, several parts of a channels-last batch.
+  auto impl = make_cpu();
+  std::vector<Problem> ps;
+  Problem bn = default_problem(Op::kBatchNorm, {16, 8, 32, 33});
+  bn.layout = Layout::kChannelsLast;
+  ps.push_back(bn);
+  Problem bn2 = default_problem(Op::kBatchNorm, {3, 4, 70, 70});
+  ps.push_back(bn2);
+  Problem ln = default_problem(Op::kLayerNorm, {3, 20000});
+  ln.normalized_shape = {20000};
+  ps.push_back(ln);
+  Problem ln2d = default_problem(Op::kLayerNorm2d, {2, 8, 30, 30});
+  ps.push_back(ln2d);
+  Problem gn = default_problem(Op::kGroupNorm, {2, 300, 5, 5});
+  gn.num_groups = 3;
+  gn.layout = Layout::kChannelsLast;
+  ps.push_back(gn);
+  Problem in = default_problem(Op::kInstanceNorm, {2, 300, 40});
+  in.layout = Layout::kChannelsLast;
+  ps.push_back(in);
+  for (Problem p : ps) {
+    for (DType t : {DType::kFloat32, DType::kFloat64}) {
+      for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+        p.dtype = t;
+        p.direction = dir;
+        for (double offset : {1e3, 1e7}) {
+          if (offset > 1e3 && (dir == Direction::kBackward || t != DType::kFloat32)) continue;
+          const properties::Agreement a = check_against_reference(*impl, p, {offset, 1.0, false, 21});
+          for (const auto& o : a.outputs) {
+            if (o.name == "y" && t == DType::kFloat32) {
+              EXPECT_LE(o.max_ulp, 4) << to_string(p) << " offset " << offset;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuImpl, NanAndInfStayInTheirSets) {
+  auto impl = make_cpu();
+  for (Problem p : strict_problems(DType::kFloat32)) {
+    for (double bad : {std::nan(""), static_cast<double>(INFINITY)}) {
+      for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+        p.direction = dir;
+        OwnedInputs in = make_inputs(p, {0.0, 1.0, false, 9});
+        in.x.view().set_linear(5, bad);
+        const auto want = reference::evaluate(p, in.inputs);
+        ASSERT_TRUE(want.ok()) << want.message();
+        RunResult got = run_cpu(*impl, p, in.inputs);
+        ASSERT_TRUE(got.status.ok()) << got.status.message();
+        // y must be NaN/inf exactly where the reference's is; dx likewise (the other outputs'
+        // non-finite forms are reported, not required).
+        const auto a = properties::compare(p, *want, got.out.views, 1.0);
+        for (const auto& o : a.outputs) {
+          if (o.name == "y" || o.name == "dx") {
+            EXPECT_EQ(o.failures, 0) << to_string(p) << "\n" << a.summary();
+          }
+        }
+      }
+    }
+  }
+}
+
+/// A view of the same logical values as `dense` stored with the dims permuted by `perm`
+/// (storage dim i holds logical dim perm[i]) and, optionally, every other element of the
+/// innermost storage dim skipped. The returned tensor owns the storage.
+struct StridedCopy {
+  Tensor storage;
+  TensorView view;
+};
+StridedCopy strided_copy(const TensorView& dense, const std::vector<int>& perm, bool sliced) {
+  const int r = dense.rank();
+  std::vector<std::int64_t> sshape(r);
+  for (int i = 0; i < r; ++i) sshape[i] = dense.shape[perm[i]];
+  if (sliced) sshape[r - 1] *= 2;
+  StridedCopy s;
+  s.storage = Tensor::empty(dense.dtype, sshape);
+  s.storage.fill(std::nan(""));
+  const auto sstr = contiguous_strides(sshape);
+  s.view.data = s.storage.data();
+  s.view.dtype = dense.dtype;
+  s.view.shape = dense.shape;
+  s.view.strides.assign(r, 0);
+  for (int i = 0; i < r; ++i) s.view.strides[perm[i]] = sstr[i] * (sliced && i == r - 1 ? 2 : 1);
+  for (std::int64_t i = 0; i < dense.numel(); ++i) s.view.set_linear(i, dense.get_linear(i));
+  return s;
+}
+
+TEST(CpuImpl, StridedViewsGiveTheSameBitsAsContiguous) {
+  auto impl = make_cpu();
+  std::vector<Problem> ps = strict_problems(DType::kFloat32);
+  Problem hp = default_problem(Op::kGroupNorm, {2, 4, 3, 5});
+  hp.num_groups = 2;
+  hp.dtype = DType::kBFloat16;
+  ps.push_back(hp);
+  for (Problem p : ps) {
+    if (p.layout != Layout::kContiguous) continue;
+    for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+      p.direction = dir;
+      OwnedInputs in = make_inputs(p, {10.0, 1.0, false, 5});
+      RunResult base = run_cpu(*impl, p, in.inputs);
+      ASSERT_TRUE(base.status.ok()) << base.status.message();
+      const auto want = all_bits(base.out.views);
+      const int r = in.x.view().rank();
+      std::vector<std::vector<int>> perms;
+      std::vector<int> id(r), rev(r);
+      for (int i = 0; i < r; ++i) id[i] = i, rev[i] = r - 1 - i;
+      perms.push_back(id);
+      perms.push_back(rev);
+      for (const auto& perm : perms) {
+        for (bool sliced : {false, true}) {
+          if (perm == id && !sliced) continue;
+          StridedCopy xs = strided_copy(in.x.view(), perm, sliced);
+          OwnedInputs in2 = make_inputs(p, {10.0, 1.0, false, 5});
+          in2.inputs.x = xs.view;
+          StridedCopy dys;
+          if (dir == Direction::kBackward) {
+            dys = strided_copy(in.grad_output.view(), perm, sliced);
+            in2.inputs.grad_output = dys.view;
+          }
+          RunResult got = run_cpu(*impl, p, in2.inputs);
+          ASSERT_TRUE(got.status.ok()) << got.status.message();
+          EXPECT_EQ(all_bits(got.out.views), want) << to_string(p) << " sliced=" << sliced;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace normcheck::testing
