@@ -38,23 +38,23 @@ inline Half from_double<Half>(double v) {
 }
 /// double -> float with round-to-odd (exact when representable, otherwise the truncation with its
 /// last bit set), then float -> bfloat16 RNE: 16 extra bits make the double rounding correct.
+/// Branch-free (the comparisons become flags), so the loops around it stay fast.
 template <>
 inline BF16 from_double<BF16>(double v) {
-  if (v != v) return BF16{0x7fc0};
-  const double a = v < 0 ? -v : v;
-  float f = static_cast<float>(a);
+  const double a = std::fabs(v);
+  const float f = static_cast<float>(a);  // RNE; overflow gives inf, NaN stays NaN
   std::uint32_t b;
-  if (static_cast<double>(f) != a) {
-    std::memcpy(&b, &f, 4);
-    if (static_cast<double>(f) > a) --b;  // truncate toward zero (f is finite or inf: inf-1 = max)
-    b |= 1u;
-  } else {
-    std::memcpy(&b, &f, 4);
-  }
-  if ((b & 0x7f800000u) != 0x7f800000u) b += 0x7fffu + ((b >> 16) & 1u);
+  std::memcpy(&b, &f, 4);
+  const double back = f;
+  b -= static_cast<std::uint32_t>(back > a);   // rounded up: step back to the truncation (inf - 1 = max)
+  b |= static_cast<std::uint32_t>(back != a);  // inexact: set the sticky last bit
+  const bool special = (b & 0x7f800000u) == 0x7f800000u;  // inf or NaN: no rounding carry
+  b += special ? 0u : 0x7fffu + ((b >> 16) & 1u);
   std::uint16_t h = static_cast<std::uint16_t>(b >> 16);
-  if (v < 0 || (v == 0 && std::signbit(v))) h |= 0x8000u;
-  return BF16{h};
+  if (a != a) h = 0x7fc0;  // NaN: one quiet NaN (the sign below keeps the input's)
+  std::uint64_t vbits;
+  std::memcpy(&vbits, &v, 8);
+  return BF16{static_cast<std::uint16_t>(h | ((vbits >> 48) & 0x8000u))};
 }
 
 }  // namespace normcheck::impls::cpu
