@@ -134,6 +134,13 @@ std::vector<NamedOutput> present_outputs(const Result& r) {
   return present;
 }
 
+void Certification::merge(const Certification& o) {
+  values += o.values;
+  for (int i = 0; i < kLevels; ++i) at_level[i] += o.at_level[i];
+  exact += o.exact;
+  uncertified += o.uncertified;
+}
+
 DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
 
 Expected<Result> evaluate(const Problem& p, const Inputs& in) {

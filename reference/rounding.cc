@@ -330,11 +330,4 @@ double round_sqrt_sum(std::vector<SqrtTerm> terms, DType t, Certification& cert)
   return round_to(t, nearest);
 }
 
-void Certification::merge(const Certification& o) {
-  values += o.values;
-  for (int i = 0; i < kLevels; ++i) at_level[i] += o.at_level[i];
-  exact += o.exact;
-  uncertified += o.uncertified;
-}
-
 }  // namespace normcheck::reference
