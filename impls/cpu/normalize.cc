@@ -18,6 +18,23 @@ __attribute__((target_clones("avx2", "default"))) void norm_row_unit(const TI* x
                                                                      const double* B) {
   // Scalar math: Y[i] = ((X[i] - mean) - mean_lo) * (rstd * gamma) + beta, T_ACC = double, one rounding to TO
   std::int64_t i = 0;
+  if constexpr (std::is_same_v<TI, BF16> && std::is_same_v<TI, TO>) {
+    // Loop invariants hoisted (y's stores may alias the parameter arrays as far as the compiler
+    // knows): same values, same arithmetic.
+    const V4d m0 = splat(M[0]), lo0 = splat(Lo[0]), r0 = splat(R[0]), g0 = splat(G[0]), b0 = splat(B[0]);
+    const V4d k0 = r0 * g0;
+    for (; i + 16 <= L; i += 16) {
+      V4d out[4];
+      for (int h = 0; h < 4; ++h) {
+        const std::int64_t j = i + 4 * h;
+        const V4d m = MR ? load4(M + j) : m0, lo = MR ? load4(Lo + j) : lo0;
+        const V4d k = MR || GB ? (MR ? load4(R + j) : r0) * (GB ? load4(G + j) : g0) : k0;
+        const V4d b = GB ? load4(B + j) : b0;
+        out[h] = ((load4(x + j) - m) - lo) * k + b;
+      }
+      store16(y + i, out);
+    }
+  }
   if constexpr (kVectorizable<TI> && std::is_same_v<TI, TO>) {
     for (; i + 4 <= L; i += 4) {
       const V4d m = MR ? load4(M + i) : splat(M[0]), lo = MR ? load4(Lo + i) : splat(Lo[0]);
