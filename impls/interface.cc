@@ -17,8 +17,6 @@ bool has(const std::vector<T>& v, T x) {
 
 std::string device_name(Device d) { return d == Device::kCPU ? "cpu" : "cuda"; }
 
-DType stats_dtype_of(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
-
 Tensor poisoned(DType t, std::vector<std::int64_t> shape) {
   Tensor out = Tensor::empty(t, std::move(shape));
   out.fill(std::numeric_limits<double>::quiet_NaN());
@@ -44,15 +42,13 @@ Expected<OwnedOutputs> allocate_outputs(const Problem& p, const Inputs& in, cons
   OwnedOutputs o;
   o.y = poisoned(p.dtype, p.shape);
   o.views.y = o.y.view();
-  const bool stateful = p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm;
-  const bool batch_stats = !(stateful && p.track_running_stats && p.mode == Mode::kEval);
-  if (caps.saves_stats && batch_stats) {
-    o.mean = poisoned(stats_dtype_of(p.dtype), {g->num_sets});
-    o.rstd = poisoned(stats_dtype_of(p.dtype), {g->num_sets});
+  if (caps.saves_stats && !uses_running_stats(p)) {
+    o.mean = poisoned(stats_dtype(p.dtype), {g->num_sets});
+    o.rstd = poisoned(stats_dtype(p.dtype), {g->num_sets});
     if (p.op != Op::kRmsNorm) o.views.mean = o.mean.view();
     o.views.rstd = o.rstd.view();
   }
-  if (stateful && p.track_running_stats) {
+  if (tracks_running_stats(p)) {
     if (!in.running_mean || !in.running_var)
       return Status::error("Expected running_mean and running_var (track_running_stats=1), but got none");
     o.running_mean = Tensor::copy_of(*in.running_mean);
@@ -65,8 +61,7 @@ Expected<OwnedOutputs> allocate_outputs(const Problem& p, const Inputs& in, cons
     o.dx = poisoned(p.dtype, p.shape);
     o.views.dx = o.dx.view();
     if (p.affine) {
-      std::vector<std::int64_t> ashape{g->C};
-      if (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) ashape = p.normalized_shape;
+      const std::vector<std::int64_t> ashape = affine_shape(p);
       o.dweight = poisoned(p.dtype, ashape);
       o.views.dweight = o.dweight.view();
       if (p.bias) {

@@ -192,7 +192,7 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
   }
 
   if (!p.affine) return;
-  const std::vector<std::int64_t> cshape = affine_shape(p, g);
+  const std::vector<std::int64_t> cshape = affine_shape(p);
   Tensor dw = Tensor::empty(t, cshape), dw_b = Tensor::empty(DType::kFloat64, cshape);
   Tensor db = Tensor::empty(t, cshape), db_b = Tensor::empty(DType::kFloat64, cshape);
   ExactSum sum_dy;

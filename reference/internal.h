@@ -23,12 +23,6 @@ struct Data {
   std::int64_t num_batches_tracked = 0;
 };
 
-/// The shape of weight and bias: normalized_shape for layer_norm / rms_norm, else (C).
-inline std::vector<std::int64_t> affine_shape(const Problem& p, const Geometry& g) {
-  if (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) return p.normalized_shape;
-  return {g.C};
-}
-
 /// How each element's statistics are chosen.
 struct Sets {
   Op op = Op::kBatchNorm;

@@ -62,20 +62,16 @@ std::vector<double> dense(const TensorView& v) {
   return out;
 }
 
-bool uses_running_stats(const Problem& p) {
-  return (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats && p.mode == Mode::kEval;
-}
-
 /// Checks everything, builds the dense data and the set structure.
 Status prepare(const Problem& p, const Inputs& in, Data& d, Sets& sets) {
   const Expected<Geometry> geo = geometry(p);
   if (!geo) return geo.status();
   const Geometry& g = *geo;
   NC_RETURN_IF_ERROR(check_tensor("x", in.x, true, p.dtype, p.shape, "the input"));
-  const std::vector<std::int64_t> ashape = detail::affine_shape(p, g);
+  const std::vector<std::int64_t> ashape = affine_shape(p);
   NC_RETURN_IF_ERROR(check_tensor("weight", in.weight, p.affine, p.dtype, ashape, p.affine ? "affine=1" : "affine=0"));
   NC_RETURN_IF_ERROR(check_tensor("bias", in.bias, p.bias, p.dtype, ashape, p.bias ? "bias=1" : "bias=0"));
-  const bool tracked = (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
+  const bool tracked = tracks_running_stats(p);
   const std::vector<std::int64_t> cshape{g.C};
   const char* why = tracked ? "track_running_stats=1" : "no running statistics";
   NC_RETURN_IF_ERROR(check_tensor("running_mean", in.running_mean, tracked, p.dtype, cshape, why));
@@ -141,8 +137,6 @@ void Certification::merge(const Certification& o) {
   uncertified += o.uncertified;
 }
 
-DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
-
 Expected<Result> evaluate(const Problem& p, const Inputs& in) {
   Data d;
   Sets sets{};
@@ -150,7 +144,7 @@ Expected<Result> evaluate(const Problem& p, const Inputs& in) {
   Result r;
   const std::vector<detail::SetStats> stats = detail::compute_set_stats(p, sets, d);
   detail::forward_outputs(p, sets, d, stats, r);
-  const bool tracked = (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
+  const bool tracked = tracks_running_stats(p);
   if (tracked) detail::running_stats_update(p, sets, d, stats, r);
   if (p.direction == Direction::kBackward) detail::backward_outputs(p, sets, d, stats, r);
   return r;

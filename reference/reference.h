@@ -60,9 +60,8 @@ struct NamedOutput {
 /// running_var, dx, dweight, dbias.
 std::vector<NamedOutput> present_outputs(const Result& r);
 
-/// float32 for float16/bfloat16/float32 data, float64 for float64 data (the accumulation type of
-/// the frameworks, in which they save mean and rstd).
-DType stats_dtype(DType data);
+/// float32 for float16/bfloat16/float32 data, float64 for float64 data (normcheck::stats_dtype).
+using normcheck::stats_dtype;
 
 /// Validates the inputs against the problem (shapes, dtypes, presence) and evaluates it.
 /// Errors the profile defines (pytorch: batch_norm training with one value per channel) come back

@@ -534,6 +534,19 @@ Expected<Geometry> geometry(const Problem& p) {
   return g;
 }
 
+std::vector<std::int64_t> affine_shape(const Problem& p) {
+  if (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) return p.normalized_shape;
+  return {p.shape.size() >= 2 ? p.shape[1] : 0};
+}
+
+bool tracks_running_stats(const Problem& p) {
+  return (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
+}
+
+bool uses_running_stats(const Problem& p) { return tracks_running_stats(p) && p.mode == Mode::kEval; }
+
+DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
+
 double effective_eps(const Problem& p) { return p.eps ? *p.eps : info(p.dtype).epsilon; }
 
 }  // namespace normcheck

@@ -97,8 +97,7 @@ Status CpuImplementation::run(const Problem& p, const Inputs& in, Outputs& out) 
   const std::int64_t N = g.N, C = g.C, G = g.G, Cg = g.C / g.G;
   NC_RETURN_IF_ERROR(check_view("x", in.x, p, p.shape));
   NC_RETURN_IF_ERROR(check_view("y", out.y, p, p.shape));
-  const std::vector<std::int64_t> ashape =
-      (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) ? p.normalized_shape : std::vector<std::int64_t>{C};
+  const std::vector<std::int64_t> ashape = affine_shape(p);
   if (p.affine) NC_RETURN_IF_ERROR(check_view("weight", in.weight, p, ashape));
   if (p.bias)
     NC_RETURN_IF_ERROR(check_view("bias", in.bias, p, ashape));  // as the reference: bias=1 adds beta

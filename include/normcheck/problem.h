@@ -96,4 +96,16 @@ Expected<Geometry> geometry(const Problem& p);
 /// The eps actually used: p.eps, or the machine epsilon of p.dtype for eps=None.
 double effective_eps(const Problem& p);
 
+/// The shape of weight and bias (and dweight, dbias): normalized_shape for layer_norm / rms_norm,
+/// else (C) = (shape[1]). Precondition: p is valid.
+std::vector<std::int64_t> affine_shape(const Problem& p);
+/// batch_norm / instance_norm with track_running_stats=1: the problem takes running_mean/var.
+bool tracks_running_stats(const Problem& p);
+/// ... and in eval mode: every element is normalized with the running statistics (otherwise with
+/// batch statistics, as PyTorch's `training or running stats are None` rule says).
+bool uses_running_stats(const Problem& p);
+/// The dtype frameworks save mean and rstd in (their accumulation type): float32 for float16,
+/// bfloat16 and float32 data, float64 for float64 data.
+DType stats_dtype(DType data);
+
 }  // namespace normcheck

@@ -111,7 +111,7 @@ Case make_case(const Problem& p, double offset, double spread, std::mt19937_64& 
   Case c;
   c.problem = p;
   const std::int64_t numel = numel_of(p.shape);
-  const std::int64_t a = numel_of(testing::affine_shape_of(p));
+  const std::int64_t a = numel_of(affine_shape(p));
   for (std::int64_t i = 0; i < numel; ++i) {
     c.x.push_back(round_to(p.dtype, offset + spread * std::normal_distribution<double>()(rng)));
     c.grad_output.push_back(round_to(p.dtype, std::normal_distribution<double>()(rng)));

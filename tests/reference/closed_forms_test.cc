@@ -101,7 +101,7 @@ TEST(ClosedForms, TwoElementsWithAffineAreGammaTimesTheClosedFormPlusBeta) {
         Case c;
         c.problem = p;
         c.x = {a, b};
-        const std::int64_t asize = numel_of(testing::affine_shape_of(p));
+        const std::int64_t asize = numel_of(affine_shape(p));
         for (std::int64_t k = 0; k < asize; ++k) {
           c.weight.push_back(round_to(t, std::uniform_real_distribution<double>(-2, 2)(rng)));
           c.bias.push_back(round_to(t, std::normal_distribution<double>()(rng)));
@@ -161,7 +161,7 @@ TEST(ClosedForms, AConstantSetGivesExactlyBeta) {
               c.weight.push_back(round_to(t, std::uniform_real_distribution<double>(-3, 3)(rng)));
               c.bias.push_back(round_to(t, std::normal_distribution<double>()(rng)));
             }
-            if (testing::tracks_running_stats(p)) {
+            if (tracks_running_stats(p)) {
               c.running_mean.assign(static_cast<std::size_t>(s.shape[1]), 0.0);
               c.running_var.assign(static_cast<std::size_t>(s.shape[1]), 1.0);
             }

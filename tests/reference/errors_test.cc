@@ -28,12 +28,12 @@ Case simple_case(Problem p) {
   const std::int64_t numel = numel_of(q.shape);
   for (std::int64_t i = 0; i < numel; ++i)
     c.x.push_back(round_to(q.dtype, 0.25 * static_cast<double>(i % 7) - 0.5));
-  const std::int64_t a = numel_of(testing::affine_shape_of(q));
+  const std::int64_t a = numel_of(affine_shape(q));
   for (std::int64_t i = 0; i < a; ++i) {
     if (q.affine) c.weight.push_back(1.0 + 0.125 * static_cast<double>(i));
     if (q.bias) c.bias.push_back(-0.25 * static_cast<double>(i));
   }
-  if (testing::tracks_running_stats(q)) {
+  if (tracks_running_stats(q)) {
     for (std::int64_t ch = 0; ch < q.shape[1]; ++ch) {
       c.running_mean.push_back(0.5);
       c.running_var.push_back(2.0);

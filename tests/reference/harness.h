@@ -21,21 +21,12 @@ struct OwnedInputs {
   reference::Inputs inputs;
 };
 
-inline std::vector<std::int64_t> affine_shape_of(const Problem& p) {
-  if (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) return p.normalized_shape;
-  return {p.shape[1]};
-}
-
-inline bool tracks_running_stats(const Problem& p) {
-  return (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
-}
-
 inline OwnedInputs make_inputs(const oracle::Case& c) {
   const Problem& p = c.problem;
   OwnedInputs o;
   o.x = Tensor::from_values(p.dtype, p.shape, c.x);
   o.inputs.x = o.x.view();
-  const std::vector<std::int64_t> ashape = affine_shape_of(p);
+  const std::vector<std::int64_t> ashape = affine_shape(p);
   if (p.affine) {
     o.weight = Tensor::from_values(p.dtype, ashape, c.weight);
     o.inputs.weight = o.weight.view();

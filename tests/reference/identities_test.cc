@@ -432,11 +432,11 @@ TEST(Identities, TheSameLogicalValuesGiveTheSameBitsWhateverTheStrides) {
           c.problem.track_running_stats = true;
         }
         const std::int64_t numel = numel_of(os.shape);
-        const Dims ashape = testing::affine_shape_of(c.problem);
+        const Dims ashape = affine_shape(c.problem);
         c.x = random_values(rng, t, numel, 2);
         if (c.problem.affine) c.weight = random_values(rng, t, numel_of(ashape));
         if (c.problem.bias) c.bias = random_values(rng, t, numel_of(ashape));
-        if (testing::tracks_running_stats(c.problem)) {
+        if (tracks_running_stats(c.problem)) {
           c.running_mean = random_values(rng, t, os.shape[1]);
           c.running_var = std::vector<double>(static_cast<std::size_t>(os.shape[1]), 1.5);
           c.num_batches_tracked = 2;
@@ -461,7 +461,7 @@ TEST(Identities, TheSameLogicalValuesGiveTheSameBitsWhateverTheStrides) {
             b = strided(t, ashape, c.bias, Style::kFlipped, rng);
             in.bias = b.view;
           }
-          if (testing::tracks_running_stats(p)) {
+          if (tracks_running_stats(p)) {
             rm = strided(t, {os.shape[1]}, c.running_mean, Style::kSliced, rng);
             rv = strided(t, {os.shape[1]}, c.running_var, Style::kFlipped, rng);
             in.running_mean = rm.view;

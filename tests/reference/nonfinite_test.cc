@@ -139,7 +139,7 @@ Case make_clean(const OpShape& os, DType t, Mode mode, Direction dir, std::mt199
     c.weight.push_back(round_to(t, 1 + 0.25 * std::normal_distribution<double>()(rng)));
     if (p.bias) c.bias.push_back(normal());
   }
-  if (testing::tracks_running_stats(p)) {
+  if (tracks_running_stats(p)) {
     for (std::int64_t ch = 0; ch < os.shape[1]; ++ch) {
       c.running_mean.push_back(normal());
       c.running_var.push_back(1.25);
@@ -156,7 +156,7 @@ struct Reach {
 Reach reach_of(const Case& c, Target target, std::int64_t j) {
   const Problem& p = c.problem;
   const oracle::Structure st = oracle::structure_of(p);
-  const bool running = testing::tracks_running_stats(p) && p.mode == Mode::kEval;
+  const bool running = tracks_running_stats(p) && p.mode == Mode::kEval;
   const auto numel = static_cast<std::int64_t>(c.x.size());
   auto set_of = [&](std::int64_t i) { return st.set_of[static_cast<std::size_t>(i)]; };
   auto affine_of = [&](std::int64_t i) { return st.affine_of[static_cast<std::size_t>(i)]; };
@@ -171,7 +171,7 @@ Reach reach_of(const Case& c, Target target, std::int64_t j) {
         }
       }
       if (!running) r.stats.insert(set_of(j));
-      if (testing::tracks_running_stats(p) && p.mode == Mode::kTrain)
+      if (tracks_running_stats(p) && p.mode == Mode::kTrain)
         r.running.insert(st.channel_of[static_cast<std::size_t>(j)]);
       break;
     case Target::kWeight: {

@@ -207,7 +207,7 @@ class CaseMaker {
     if (p.bias) {
       for (std::size_t a = 0; a < asize; ++a) c.bias.push_back(value(dt, normal()));
     }
-    if (testing::tracks_running_stats(p)) {
+    if (tracks_running_stats(p)) {
       const double center = kind == Kind::kOffset ? c.x[0] : 0.0;
       for (std::int64_t ch = 0; ch < p.shape[1]; ++ch) {
         c.running_mean.push_back(value(dt, center + normal()));
@@ -229,7 +229,7 @@ class CaseMaker {
     if (!p.affine) cov.note("affine=0");
     if (p.affine && !p.bias) cov.note("affine=1,bias=0");
     if (p.affine && p.bias) cov.note("affine=1,bias=1");
-    if (testing::tracks_running_stats(p)) {
+    if (tracks_running_stats(p)) {
       cov.note(std::string("tracked,") + std::string(name(mode)));
       if (mode == Mode::kTrain && !p.momentum) cov.note("momentum=none");
       if (mode == Mode::kTrain && c.num_batches_tracked > 0) cov.note("num_batches_tracked>0");
@@ -316,7 +316,7 @@ void run_case(const Case& c, Totals& totals) {
   const oracle::Structure st = oracle::structure_of(p);
   const Dims set_shape{st.num_sets},
       channel_shape{p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm ? p.shape[1] : 0};
-  const Dims ashape = testing::affine_shape_of(p);
+  const Dims ashape = affine_shape(p);
   int reported = 0;
   std::int64_t n = 0;
   n += compare("y", as_optional(want.y), &r.y, t, p.shape, reported);

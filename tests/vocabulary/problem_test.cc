@@ -610,3 +610,27 @@ TEST(ProblemEffectiveEps, NoneMeansTheDtypeMachineEpsilon) {
 
 }  // namespace
 }  // namespace normcheck
+
+namespace normcheck {
+namespace {
+
+TEST(ProblemDerived, AffineShapeRunningStatsAndStatsDtype) {
+  Problem ln = default_problem(Op::kLayerNorm, {2, 3, 4});
+  ln.normalized_shape = {3, 4};
+  EXPECT_EQ(affine_shape(ln), (std::vector<std::int64_t>{3, 4}));
+  EXPECT_EQ(affine_shape(default_problem(Op::kGroupNorm, {2, 6, 5})), std::vector<std::int64_t>{6});
+  Problem bn = default_problem(Op::kBatchNorm, {4, 3});
+  EXPECT_TRUE(tracks_running_stats(bn));
+  EXPECT_FALSE(uses_running_stats(bn));
+  bn.mode = Mode::kEval;
+  EXPECT_TRUE(uses_running_stats(bn));
+  bn.track_running_stats = false;
+  EXPECT_FALSE(uses_running_stats(bn)) << "eval without buffers uses batch statistics";
+  EXPECT_FALSE(tracks_running_stats(default_problem(Op::kInstanceNorm, {2, 3, 4})));
+  EXPECT_FALSE(tracks_running_stats(default_problem(Op::kLayerNorm, {2, 3})));
+  EXPECT_EQ(stats_dtype(DType::kFloat64), DType::kFloat64);
+  for (DType t : {DType::kFloat32, DType::kFloat16, DType::kBFloat16}) EXPECT_EQ(stats_dtype(t), DType::kFloat32);
+}
+
+}  // namespace
+}  // namespace normcheck

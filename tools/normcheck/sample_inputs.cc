@@ -24,24 +24,15 @@ double standard_normal(std::mt19937_64& rng) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
-std::vector<std::int64_t> affine_shape_of(const Problem& p) {
-  if (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) return p.normalized_shape;
-  return {p.shape.size() >= 2 ? p.shape[1] : 0};
-}
-
-bool takes_running_stats(const Problem& p) {
-  return (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
-}
-
 Expected<InputSet> make_sample_inputs(const Problem& p, const SampleSpec& spec) {
   NC_RETURN_IF_ERROR(validate(p));
   std::mt19937_64 rng(spec.seed);
   const DType t = p.dtype;
   InputSet in;
   in.x = random_tensor(t, p.shape, rng, spec.offset, spec.spread);
-  if (p.affine) in.weight = random_tensor(t, affine_shape_of(p), rng, 1.0, 0.25);
-  if (p.bias) in.bias = random_tensor(t, affine_shape_of(p), rng, 0.0, 0.25);
-  if (takes_running_stats(p)) {
+  if (p.affine) in.weight = random_tensor(t, affine_shape(p), rng, 1.0, 0.25);
+  if (p.bias) in.bias = random_tensor(t, affine_shape(p), rng, 0.0, 0.25);
+  if (tracks_running_stats(p)) {
     const std::vector<std::int64_t> c_shape{p.shape[1]};
     in.running_mean = random_tensor(t, c_shape, rng, spec.offset, 1.0);
     std::vector<double> var(static_cast<std::size_t>(p.shape[1]));

@@ -25,11 +25,6 @@ double standard_normal(std::mt19937_64& rng);
 /// A uniform deviate in [0, 1) with 53 random bits.
 double uniform01(std::mt19937_64& rng);
 
-/// The shape of weight and bias: normalized_shape for layer_norm / rms_norm, else (C).
-std::vector<std::int64_t> affine_shape_of(const Problem& p);
-/// True when the problem takes running_mean / running_var (batch_norm / instance_norm, tracked).
-bool takes_running_stats(const Problem& p);
-
 /// Every input the problem takes (weight when affine, bias when bias, running statistics when
 /// tracked, grad_output when backward), seeded. Fails only for an invalid problem.
 Expected<InputSet> make_sample_inputs(const Problem& p, const SampleSpec& spec);

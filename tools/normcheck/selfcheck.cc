@@ -135,10 +135,6 @@ std::string repro(const Problem& p, const SampleSpec& spec) {
                      spec.offset, spec.spread);
 }
 
-bool uses_running_stats(const Problem& p) {
-  return has_running_stats(p.op) && p.track_running_stats && p.mode == Mode::kEval;
-}
-
 /// Checks y at the given elements against the oracle, and dbias (backward) against exact sums.
 CaseOutcome check_against_oracle(const Problem& p, const InputSet& in, const reference::Result& r,
                                  const std::vector<std::int64_t>& elements, std::mt19937_64& rng) {

@@ -26,11 +26,6 @@ struct DataSpec {
   std::uint64_t seed = 1;
 };
 
-inline std::vector<std::int64_t> affine_shape_of(const Problem& p) {
-  if (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) return p.normalized_shape;
-  return {p.shape[1]};
-}
-
 inline OwnedInputs make_inputs(const Problem& p, const DataSpec& d) {
   std::mt19937_64 rng(d.seed);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -46,7 +41,7 @@ inline OwnedInputs make_inputs(const Problem& p, const DataSpec& d) {
     for (double& e : xv) e = d.offset + d.spread * u(rng);
   o.x = Tensor::from_values(p.dtype, p.shape, xv, p.layout);
   o.inputs.x = o.x.view();
-  const auto ashape = affine_shape_of(p);
+  const auto ashape = affine_shape(p);
   const std::int64_t an = numel_of(ashape);
   if (p.affine) {
     o.weight = Tensor::from_values(p.dtype, ashape, values(an, 0.5, 1.5));

@@ -32,15 +32,6 @@ std::unique_ptr<impls::Implementation> make_torch() {
   return std::move(v[0]);
 }
 
-std::vector<std::int64_t> affine_shape_of(const Problem& p) {
-  if (p.op == Op::kLayerNorm || p.op == Op::kRmsNorm) return p.normalized_shape;
-  return {p.shape[1]};
-}
-
-bool tracks(const Problem& p) {
-  return (p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm) && p.track_running_stats;
-}
-
 /// The inputs of a problem: x = offset + a spread of about 1 (x and dy in the problem's layout),
 /// gamma in [0.5, 1.5], beta in [-0.5, 0.5], running stats near (0, 1), num_batches_tracked 3.
 struct OwnedInputs {
@@ -62,7 +53,7 @@ OwnedInputs make_inputs(const Problem& p, double offset, std::uint64_t seed) {
   for (double& e : x) e += offset;
   o.x = Tensor::from_values(p.dtype, p.shape, x, p.layout);
   o.in.x = o.x.view();
-  const std::vector<std::int64_t> ashape = affine_shape_of(p);
+  const std::vector<std::int64_t> ashape = affine_shape(p);
   const std::int64_t na = numel_of(ashape);
   if (p.affine) {
     o.weight = Tensor::from_values(p.dtype, ashape, uniform(na, 0.5, 1.5));
@@ -72,7 +63,7 @@ OwnedInputs make_inputs(const Problem& p, double offset, std::uint64_t seed) {
     o.bias = Tensor::from_values(p.dtype, ashape, uniform(na, -0.5, 0.5));
     o.in.bias = o.bias.view();
   }
-  if (tracks(p)) {
+  if (tracks_running_stats(p)) {
     o.running_mean = Tensor::from_values(p.dtype, {p.shape[1]}, uniform(p.shape[1], -0.5, 0.5));
     o.running_var = Tensor::from_values(p.dtype, {p.shape[1]}, uniform(p.shape[1], 0.5, 2.0));
     o.in.running_mean = o.running_mean.view();
