@@ -93,6 +93,49 @@ class Merger {
 /// otherwise (K an outlier) the block is redone with the corrected two-pass algorithm.
 constexpr double kMaxShift = 16;
 
+/// S1 = sum_i (X[i] - K), S2 = sum_i (X[i] - K)^2 over one contiguous block, in kLanes partial
+/// sums (element i goes to lane i % kLanes; lanes combined in order). The vector path keeps the
+/// same lanes in the same order, so both paths give the same bits.
+template <class T>
+[[gnu::always_inline]] inline void shifted_sums(const T* x, std::int64_t n, double K, double* s1_out, double* s2_out) {
+  // Scalar math: S1 = sum_i (X[i] - K), S2 = sum_i (X[i] - K)^2
+  double a1[kLanes] = {}, a2[kLanes] = {};
+  std::int64_t i = 0;
+  if constexpr (kVectorizable<T>) {
+    static_assert(kLanes == 16);
+    V4d s1v[4] = {}, s2v[4] = {};
+    const V4d kv = splat(K);
+    for (; i + kLanes <= n; i += kLanes)
+      for (int q = 0; q < 4; ++q) {
+        const V4d d = load4(x + i + 4 * q) - kv;
+        s1v[q] += d;
+        s2v[q] += d * d;
+      }
+    for (int q = 0; q < 4; ++q) {
+      store4(a1 + 4 * q, s1v[q]);
+      store4(a2 + 4 * q, s2v[q]);
+    }
+  }
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const double d = to_double(x[i + l]) - K;
+      a1[l] += d;
+      a2[l] += d * d;
+    }
+  for (int l = 0; i < n; ++i, ++l) {
+    const double d = to_double(x[i]) - K;
+    a1[l] += d;
+    a2[l] += d * d;
+  }
+  double s1 = 0, s2 = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    s1 += a1[l];
+    s2 += a2[l];
+  }
+  *s1_out = s1;
+  *s2_out = s2;
+}
+
 template <class T>
 void block_moments_two_pass(const T* x, std::int64_t n, double* hi, double* lo, double* m2) {
   // Scalar math: mean0 = sum_i X[i] / n (kLanes partial sums, combined in lane order)
@@ -104,25 +147,8 @@ void block_moments_two_pass(const T* x, std::int64_t n, double* hi, double* lo, 
   double sum = 0;
   for (int l = 0; l < kLanes; ++l) sum += acc[l];
   const double mean0 = sum / static_cast<double>(n);
-  // Scalar math: S1 = sum_i (X[i] - mean0), S2 = sum_i (X[i] - mean0)^2
-  double a1[kLanes] = {}, a2[kLanes] = {};
-  i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      const double d = to_double(x[i + l]) - mean0;
-      a1[l] += d;
-      a2[l] += d * d;
-    }
-  for (int l = 0; i < n; ++i, ++l) {
-    const double d = to_double(x[i]) - mean0;
-    a1[l] += d;
-    a2[l] += d * d;
-  }
   double s1 = 0, s2 = 0;
-  for (int l = 0; l < kLanes; ++l) {
-    s1 += a1[l];
-    s2 += a2[l];
-  }
+  shifted_sums(x, n, mean0, &s1, &s2);
   *hi = mean0;
   *lo = s1 / static_cast<double>(n);
   *m2 = std::isnan(s2) ? s2 : std::max(0.0, s2 - s1 * *lo);
@@ -136,41 +162,8 @@ __attribute__((target_clones("avx2", "default"))) void block_moments(const T* x,
     block_moments_two_pass(x, n, hi, lo, m2);
   } else {
     const double K = to_double(x[0]);
-    // Scalar math: S1 = sum_i (X[i] - K), S2 = sum_i (X[i] - K)^2 (kLanes partial sums: element i
-    // goes to lane i % kLanes; lanes combined in order)
-    double a1[kLanes] = {}, a2[kLanes] = {};
-    std::int64_t i = 0;
-    if constexpr (kVectorizable<T>) {
-      static_assert(kLanes == 16);
-      V4d s1v[4] = {}, s2v[4] = {};
-      const V4d kv = splat(K);
-      for (; i + kLanes <= n; i += kLanes)
-        for (int q = 0; q < 4; ++q) {
-          const V4d d = load4(x + i + 4 * q) - kv;
-          s1v[q] += d;
-          s2v[q] += d * d;
-        }
-      for (int q = 0; q < 4; ++q) {
-        store4(a1 + 4 * q, s1v[q]);
-        store4(a2 + 4 * q, s2v[q]);
-      }
-    }
-    for (; i + kLanes <= n; i += kLanes)
-      for (int l = 0; l < kLanes; ++l) {
-        const double d = to_double(x[i + l]) - K;
-        a1[l] += d;
-        a2[l] += d * d;
-      }
-    for (int l = 0; i < n; ++i, ++l) {
-      const double d = to_double(x[i]) - K;
-      a1[l] += d;
-      a2[l] += d * d;
-    }
     double s1 = 0, s2 = 0;
-    for (int l = 0; l < kLanes; ++l) {
-      s1 += a1[l];
-      s2 += a2[l];
-    }
+    shifted_sums(x, n, K, &s1, &s2);
     const double shift = s1 * (s1 / static_cast<double>(n));  // n (mean - K)^2
     const double M2 = s2 - shift;
     if (shift > kMaxShift * M2) {
