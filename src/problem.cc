@@ -165,7 +165,7 @@ Expected<std::vector<std::int64_t>> parse_dims(std::string_view key, std::string
 // The keys of a descriptor line, in to_string's order.
 constexpr std::string_view kKeys[] = {
     "shape", "dtype",   "layout",    "eps",  "momentum", "affine",          "bias", "track_running_stats",
-    "mode",  "profile", "direction", "seed", "groups",   "normalized_shape"};
+    "mode",  "profile", "direction", "seed", "values",   "groups",         "normalized_shape"};
 
 struct Field {
   std::string_view key, value;
@@ -193,7 +193,7 @@ Status apply_field(Problem& p, const Field& f) {
     p.dtype = *d;
   } else if (k == "layout") {
     auto l = parse_layout(v);
-    if (!l) return bad_value("layout to be contiguous or channels_last", v);
+    if (!l) return bad_value("layout to be contiguous, channels_last, permuted or strided", v);
     p.layout = *l;
   } else if (k == "eps") {
     auto e = parse_optional_double(k, v, /*non_negative=*/true);
@@ -217,6 +217,10 @@ Status apply_field(Problem& p, const Field& f) {
     p.direction = *d;
   } else if (k == "seed") {
     if (!parse_whole(v, p.seed)) return bad_value("seed to be an unsigned 64-bit integer", v);
+  } else if (k == "values") {
+    auto vals = parse_values(v);
+    if (!vals) return vals.status();
+    p.values = *vals;
   } else if (k == "groups") {
     // Only group_norm prints it, so accepting it elsewhere would break parse(to_string(p)) == p.
     if (p.op != Op::kGroupNorm) {
@@ -338,7 +342,29 @@ Status check_params(const Problem& p) {
   return {};
 }
 
+Status check_values(const Problem& p) {
+  const Values& v = p.values;
+  if (!std::isfinite(v.offset) || !std::isfinite(v.spread)) {
+    return Status::error("Expected finite values parameters, but got values=" + to_string(v));
+  }
+  if ((v.kind == ValueKind::kNormal || v.kind == ValueKind::kUniform) && !(v.spread > 0)) {
+    return Status::error("Expected a spread > 0, but got values=" + to_string(v));
+  }
+  if (v.kind == ValueKind::kExactPairs) {
+    int e = 0;
+    if (!(v.offset > 0) || std::frexp(v.offset, &e) != 0.5) {
+      return Status::error("Expected exact_pairs' mean to be a positive power of two, but got values=" +
+                           to_string(v));
+    }
+  }
+  return {};
+}
+
 Status check_layout(const Problem& p) {
+  if (p.layout == Layout::kPermuted && p.shape.size() < 2) {
+    return Status::error("Expected rank >= 2 for layout=permuted, but got rank " +
+                         std::to_string(p.shape.size()) + " (" + shape_text(p) + ")");
+  }
   if (p.layout != Layout::kChannelsLast) return {};
   if (!has_channel_dim(p.op)) {
     return Status::error("Expected layout=contiguous for " + std::string(name(p.op)) +
@@ -406,6 +432,62 @@ Problem default_problem(Op op, std::vector<std::int64_t> shape, Profile profile)
   return p;
 }
 
+namespace {
+constexpr std::string_view kValueKindNames[] = {"normal", "uniform", "constant", "large",
+                                                "tiny",   "exact_pairs", "nan", "inf"};
+/// How many parameters each kind prints (normal/uniform: offset, spread; constant/exact_pairs: one).
+int value_params(ValueKind k) {
+  switch (k) {
+    case ValueKind::kNormal:
+    case ValueKind::kUniform: return 2;
+    case ValueKind::kConstant:
+    case ValueKind::kExactPairs: return 1;
+    default: return 0;
+  }
+}
+}  // namespace
+
+std::string to_string(const Values& v) {
+  std::string s(kValueKindNames[static_cast<int>(v.kind)]);
+  const int n = value_params(v.kind);
+  if (n >= 1) s += ":" + shortest(v.offset);
+  if (n >= 2) s += ":" + shortest(v.spread);
+  return s;
+}
+
+Expected<Values> parse_values(std::string_view s) {
+  const std::size_t colon = s.find(':');
+  const std::string_view kind_text = s.substr(0, colon);
+  auto kind = parse_enum<ValueKind>(kind_text, kValueKindNames);
+  if (!kind) return bad_value("values to be one of " + join_names(kValueKindNames) + " (with :parameters)", s);
+  Values v;
+  v.kind = *kind;
+  std::vector<double> params;
+  std::size_t start = colon;
+  while (start != std::string_view::npos) {
+    const std::size_t end = s.find(':', start + 1);
+    const std::string_view piece = s.substr(start + 1, end == std::string_view::npos ? end : end - start - 1);
+    double d = 0;
+    const auto r = std::from_chars(piece.data(), piece.data() + piece.size(), d);
+    if (piece.empty() || r.ec != std::errc() || r.ptr != piece.data() + piece.size()) {
+      return Status::error("Expected values parameters to be numbers, but got " + quoted(piece) + " in " +
+                           quoted(s));
+    }
+    params.push_back(d);
+    start = end;
+  }
+  const int want = value_params(v.kind);
+  const bool defaults_ok = params.empty() && (v.kind == ValueKind::kNormal || v.kind == ValueKind::kUniform);
+  if (static_cast<int>(params.size()) != want && !defaults_ok) {
+    return Status::error("Expected " + std::to_string(want) + " parameter(s) for values=" +
+                         std::string(kind_text) + ", but got " + std::to_string(params.size()) + " in " +
+                         quoted(s));
+  }
+  if (!params.empty()) v.offset = params[0];
+  if (params.size() >= 2) v.spread = params[1];
+  return v;
+}
+
 std::string to_string(const Problem& p) {
   std::string s(name(p.op));
   auto add = [&s](std::string_view key, std::string_view value) {
@@ -426,6 +508,7 @@ std::string to_string(const Problem& p) {
   add("profile", name(p.profile));
   add("direction", name(p.direction));
   add("seed", std::to_string(p.seed));
+  add("values", to_string(p.values));
   if (p.op == Op::kGroupNorm) add("groups", std::to_string(p.num_groups));
   if (has_normalized_shape(p.op)) add("normalized_shape", joined_x(p.normalized_shape));
   return s;
@@ -495,6 +578,7 @@ Status validate(const Problem& p) {
   NC_RETURN_IF_ERROR(check_normalized_shape(p));
   NC_RETURN_IF_ERROR(check_params(p));
   NC_RETURN_IF_ERROR(check_layout(p));
+  NC_RETURN_IF_ERROR(check_values(p));
   return {};
 }
 

@@ -115,11 +115,19 @@ void delete_dlpack_context(DLManagedTensor* self) { delete static_cast<DLPackCon
 
 }  // namespace
 
-std::string_view name(Layout l) { return l == Layout::kChannelsLast ? "channels_last" : "contiguous"; }
+std::string_view name(Layout l) {
+  switch (l) {
+    case Layout::kContiguous: return "contiguous";
+    case Layout::kChannelsLast: return "channels_last";
+    case Layout::kPermuted: return "permuted";
+    case Layout::kStrided: return "strided";
+  }
+  return "contiguous";
+}
 
 std::optional<Layout> parse_layout(std::string_view s) {
-  if (s == "contiguous") return Layout::kContiguous;
-  if (s == "channels_last") return Layout::kChannelsLast;
+  for (const Layout l : kAllLayouts)
+    if (s == name(l)) return l;
   return std::nullopt;
 }
 
@@ -148,8 +156,32 @@ std::vector<std::int64_t> channels_last_strides(std::span<const std::int64_t> sh
   return strides;
 }
 
+std::vector<std::int64_t> permuted_strides(std::span<const std::int64_t> shape) {
+  std::vector<std::int64_t> strides(shape.size());
+  std::int64_t stride = 1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    strides[i] = stride;
+    stride *= std::max<std::int64_t>(shape[i], 1);
+  }
+  return strides;
+}
+
+namespace {
+std::vector<std::int64_t> padded_shape(std::span<const std::int64_t> shape) {
+  std::vector<std::int64_t> padded(shape.begin(), shape.end());
+  for (std::int64_t& d : padded) d += 1;
+  return padded;
+}
+}  // namespace
+
 std::vector<std::int64_t> strides_for(Layout l, std::span<const std::int64_t> shape) {
-  return l == Layout::kChannelsLast ? channels_last_strides(shape) : contiguous_strides(shape);
+  switch (l) {
+    case Layout::kChannelsLast: return channels_last_strides(shape);
+    case Layout::kPermuted: return permuted_strides(shape);
+    case Layout::kStrided: return contiguous_strides(padded_shape(shape));
+    case Layout::kContiguous: break;
+  }
+  return contiguous_strides(shape);
 }
 
 std::int64_t numel_of(std::span<const std::int64_t> shape) {
@@ -213,13 +245,18 @@ Tensor Tensor::empty(DType dtype, std::vector<std::int64_t> shape, Layout layout
   t.view_.shape = std::move(shape);
   const std::int64_t numel = t.view_.numel();
   if (numel == 0) return t;  // nothing to store: data stays null, as DLPack allows
-  const std::size_t bytes = static_cast<std::size_t>(numel) * size_of(dtype);
+  // Strided: the storage is the padded tensor; the view starts at its element (1, 1, ...).
+  const std::int64_t stored = layout == Layout::kStrided ? numel_of(padded_shape(t.view_.shape)) : numel;
+  std::int64_t start = 0;
+  if (layout == Layout::kStrided)
+    for (const std::int64_t s : t.view_.strides) start += s;
+  const std::size_t bytes = static_cast<std::size_t>(stored) * size_of(dtype);
   // aligned_alloc wants a size that is a multiple of the alignment.
   const std::size_t padded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   void* p = std::aligned_alloc(kAlignment, padded);
   NC_CHECK(p != nullptr, "out of memory allocating " + std::to_string(padded) + " bytes");
   t.storage_ = std::shared_ptr<void>(p, std::free);
-  t.view_.data = p;
+  t.view_.data = static_cast<char*>(p) + static_cast<std::size_t>(start) * size_of(dtype);
   return t;
 }
 

@@ -31,6 +31,28 @@ std::optional<Profile> parse_profile(std::string_view s);
 std::optional<Mode> parse_mode(std::string_view s);
 std::optional<Direction> parse_direction(std::string_view s);
 
+/// How the generated inputs' x values are drawn from the seed (properties/inputs.h makes them).
+/// Part of the descriptor, so that a repro line replays the same data:
+///   normal:OFFSET:SPREAD   x = offset + spread * N(0, 1)           (default normal:0:1)
+///   uniform:OFFSET:SPREAD  x = offset + spread * U(-1, 1)
+///   constant:VALUE         every x = value (every set constant: the output is exactly beta)
+///   large                  |x| up to the largest magnitude whose squares summed over a set stay
+///                          finite in a float32 accumulator (float16: up to half its max, whose
+///                          squares overflow float16 itself)
+///   tiny                   x = N(0, 1) * 4 * the dtype's smallest normal (subnormal deviations)
+///   exact_pairs:MEAN       pairs MEAN +- d with d exact in the dtype, MEAN a power of two: every set's
+///                          mean is MEAN exactly and its sums are exact in any order (as oneDNN's benchdnn)
+///   nan, inf               normal:0:1 with one NaN (+inf) planted in one set chosen by the seed
+enum class ValueKind : std::uint8_t { kNormal, kUniform, kConstant, kLarge, kTiny, kExactPairs, kNaN, kInf };
+struct Values {
+  ValueKind kind = ValueKind::kNormal;
+  double offset = 0;  ///< normal/uniform: the center; constant: the value; exact_pairs: the mean
+  double spread = 1;  ///< normal: the standard deviation; uniform: the half-width
+  bool operator==(const Values&) const = default;
+};
+std::string to_string(const Values& v);            ///< "normal:0:1", "constant:1234.5", "nan", ...
+Expected<Values> parse_values(std::string_view s);  ///< also accepts "normal" and "uniform" (0:1)
+
 struct Problem {
   Op op = Op::kBatchNorm;
   std::vector<std::int64_t> shape;  ///< logical shape of x: (N, C, spatial...) or (*, normalized_shape)
@@ -49,6 +71,7 @@ struct Problem {
   Profile profile = Profile::kPyTorch;
   Direction direction = Direction::kForward;
   std::uint64_t seed = 0;  ///< the seed the generator used for the inputs (0 when inputs are given)
+  Values values;           ///< how the generator drew x (ignored when inputs are given)
 
   bool operator==(const Problem&) const = default;
 };
@@ -60,7 +83,7 @@ Problem default_problem(Op op, std::vector<std::int64_t> shape, Profile profile 
 
 /// One line, every field, `key=value` separated by single spaces, the op first, e.g.
 /// "batch_norm shape=8x3x5x5 dtype=float32 layout=contiguous eps=1e-05 momentum=0.1 affine=1 bias=1
-///  track_running_stats=1 mode=train profile=pytorch direction=forward seed=0"
+///  track_running_stats=1 mode=train profile=pytorch direction=forward seed=0 values=normal:0:1"
 /// (group_norm adds groups=G; layer_norm/rms_norm add normalized_shape=AxB; eps/momentum may be
 /// "none"; doubles print in the shortest form that parses back to the same bits).
 std::string to_string(const Problem& p);
@@ -88,7 +111,8 @@ struct Geometry {
 /// instance_norm 3..5, group_norm 2..8, layer_norm_2d 3..5, layer_norm/rms_norm 1..8 with a
 /// non-empty normalized_shape equal to the trailing dims), C % G == 0 with 1 <= G <= C,
 /// non-negative sizes, element counts that fit in int64, eps finite and >= 0, momentum finite,
-/// layout channels_last only for rank >= 3 of an op with a channel dim.
+/// layout channels_last only for rank >= 3 of an op with a channel dim, permuted for rank >= 2,
+/// values with finite parameters (spread > 0; exact_pairs' mean a power of two).
 Status validate(const Problem& p);
 /// validate(p), then the Geometry.
 Expected<Geometry> geometry(const Problem& p);

@@ -22,14 +22,22 @@ enum class Device : std::uint8_t { kCPU, kCUDA };
 
 /// The memory formats a problem names. Channels-last puts dim 1 (C) innermost for rank >= 3:
 /// (N, C, L) -> memory order N, L, C; (N, C, H, W) -> N, H, W, C; (N, C, D, H, W) -> N, D, H, W, C.
-enum class Layout : std::uint8_t { kContiguous, kChannelsLast };
+/// Permuted is dense with the dims in reverse memory order (dim 0 innermost: the transpose a
+/// kernel that assumes row-major gets wrong). Strided is a slice of a larger buffer, x[1:, 1:, ...]
+/// of a tensor one larger in every dim: no dim is dense and the data does not start at the buffer.
+enum class Layout : std::uint8_t { kContiguous, kChannelsLast, kPermuted, kStrided };
+inline constexpr Layout kAllLayouts[] = {Layout::kContiguous, Layout::kChannelsLast, Layout::kPermuted,
+                                         Layout::kStrided};
 
-std::string_view name(Layout l);  ///< "contiguous", "channels_last"
+std::string_view name(Layout l);  ///< "contiguous", "channels_last", "permuted", "strided"
 std::optional<Layout> parse_layout(std::string_view s);
 
 std::vector<std::int64_t> contiguous_strides(std::span<const std::int64_t> shape);
 /// Precondition: rank >= 2 (rank 2 is the same as contiguous).
 std::vector<std::int64_t> channels_last_strides(std::span<const std::int64_t> shape);
+/// Dense strides with dim 0 innermost (rank <= 1: contiguous).
+std::vector<std::int64_t> permuted_strides(std::span<const std::int64_t> shape);
+/// The strides of layout l for shape (strided: those of the padded buffer, one larger per dim).
 std::vector<std::int64_t> strides_for(Layout l, std::span<const std::int64_t> shape);
 
 /// The product of the dims; 1 for rank 0. Precondition: validated not to overflow.
@@ -58,7 +66,8 @@ struct TensorView {
   bool is_channels_last() const;
 };
 
-/// An owning CPU tensor: 64-byte aligned storage of numel elements, dense in the given layout.
+/// An owning CPU tensor: 64-byte aligned storage of numel elements, dense in the given layout
+/// (for Layout::kStrided: a view into storage one larger in every dim, at offset (1, 1, ...)).
 class Tensor {
  public:
   Tensor() = default;

@@ -118,20 +118,20 @@ TEST(DefaultProblem, KerasAndOnnxProfiles) {
 TEST(ProblemToString, PrintsEveryFieldInTheFixedOrder) {
   EXPECT_EQ(to_string(default_problem(Op::kBatchNorm, {8, 3, 5, 5})),
             "batch_norm shape=8x3x5x5 dtype=float32 layout=contiguous eps=1e-05 momentum=0.1 affine=1 bias=1 "
-            "track_running_stats=1 mode=train profile=pytorch direction=forward seed=0");
+            "track_running_stats=1 mode=train profile=pytorch direction=forward seed=0 values=normal:0:1");
   Problem gn = default_problem(Op::kGroupNorm, {2, 6, 4, 5});
   gn.num_groups = 3;
   gn.seed = 42;
   EXPECT_EQ(to_string(gn),
             "group_norm shape=2x6x4x5 dtype=float32 layout=contiguous eps=1e-05 momentum=0.1 affine=1 bias=1 "
-            "track_running_stats=0 mode=train profile=pytorch direction=forward seed=42 groups=3");
+            "track_running_stats=0 mode=train profile=pytorch direction=forward seed=42 values=normal:0:1 groups=3");
   Problem rms = default_problem(Op::kRmsNorm, {2, 3, 4, 5}, Profile::kPyTorch);
   rms.normalized_shape = {4, 5};
   rms.dtype = DType::kBFloat16;
   rms.momentum = std::nullopt;
   EXPECT_EQ(to_string(rms),
             "rms_norm shape=2x3x4x5 dtype=bfloat16 layout=contiguous eps=none momentum=none affine=1 bias=0 "
-            "track_running_stats=0 mode=train profile=pytorch direction=forward seed=0 normalized_shape=4x5");
+            "track_running_stats=0 mode=train profile=pytorch direction=forward seed=0 values=normal:0:1 normalized_shape=4x5");
 }
 
 TEST(ProblemToString, ZeroDimsAndShortestDoubles) {
@@ -264,6 +264,14 @@ Problem random_problem(std::mt19937_64& rng) {
   p.mode = coin() ? Mode::kTrain : Mode::kEval;
   p.direction = coin() ? Direction::kForward : Direction::kBackward;
   p.seed = coin() ? rng() : static_cast<std::uint64_t>(pick(0, 100));
+  switch (pick(0, 4)) {
+    case 0: break;
+    case 1: p.values = {ValueKind::kNormal, any_double(), std::abs(any_double()) + 1e-300}; break;
+    case 2: p.values = {ValueKind::kConstant, any_double(), 1}; break;
+    case 3: p.values = {ValueKind::kExactPairs, std::ldexp(1.0, static_cast<int>(pick(-20, 20))), 1}; break;
+    default: p.values = {coin() ? ValueKind::kNaN : ValueKind::kTiny, 0, 1}; break;
+  }
+  if (shape.size() >= 2 && coin()) p.layout = coin() ? Layout::kPermuted : Layout::kStrided;
   if (op == Op::kGroupNorm) {
     std::vector<std::int64_t> divisors;
     for (std::int64_t g = 1; g <= shape[1]; ++g) {
@@ -290,6 +298,16 @@ TEST(ProblemRoundTrip, ThousandsOfRandomValidProblems) {
 }
 
 // ---- parsing -------------------------------------------------------------------------------------
+
+TEST(ParseProblem, ValuesShorthandsAndEveryKind) {
+  EXPECT_EQ(parsed("batch_norm shape=8x3 values=normal").values, Values{});
+  EXPECT_EQ(to_string(parsed("batch_norm shape=8x3 values=uniform").values), "uniform:0:1");
+  EXPECT_EQ(to_string(parsed("batch_norm shape=8x3 values=constant:1234.5").values), "constant:1234.5");
+  EXPECT_EQ(to_string(parsed("batch_norm shape=8x3 values=normal:1e+06:0.5").values), "normal:1e+06:0.5");
+  for (const char* kind : {"large", "tiny", "nan", "inf"}) {
+    EXPECT_EQ(to_string(parsed(std::string("batch_norm shape=8x3 values=") + kind).values), kind);
+  }
+}
 
 TEST(ParseProblem, MissingFieldsTakeTheProfileDefaults) {
   const Problem p = parsed("batch_norm shape=8x3");
@@ -373,7 +391,7 @@ TEST(ParseProblem, RejectsBadLinesNamingTheFieldAndText) {
       {"batch_norm shape=8x3 dtype=int8",
        "Expected dtype to be one of float64, float32, float16, bfloat16, but got 'int8'"},
       {"batch_norm shape=8x3x4 layout=nhwc",
-       "Expected layout to be contiguous or channels_last, but got 'nhwc'"},
+       "Expected layout to be contiguous, channels_last, permuted or strided, but got 'nhwc'"},
       {"batch_norm shape=8x3 mode=training", "Expected mode to be train or eval, but got 'training'"},
       {"batch_norm shape=8x3 direction=fwd", "Expected direction to be forward or backward, but got 'fwd'"},
       {"batch_norm shape=8x3 profile=jax",
@@ -388,6 +406,13 @@ TEST(ParseProblem, RejectsBadLinesNamingTheFieldAndText) {
       {"layer_norm shape=2x6 normalized_shape=6x", "bad dim ''"},
       {"batch_norm shape=8x3 trailing", "Expected key=value, but got 'trailing'"},
       {"batch_norm shape=8x3 =3", "Unknown field ''"},
+      {"batch_norm shape=8x3 values=gauss", "Expected values to be one of normal, uniform, constant"},
+      {"batch_norm shape=8x3 values=constant", "Expected 1 parameter(s) for values=constant, but got 0"},
+      {"batch_norm shape=8x3 values=normal:1:x", "Expected values parameters to be numbers, but got 'x'"},
+      {"batch_norm shape=8x3 values=normal:0:0", "Expected a spread > 0, but got values=normal:0:0"},
+      {"batch_norm shape=8x3 values=exact_pairs:3",
+       "Expected exact_pairs' mean to be a positive power of two, but got values=exact_pairs:3"},
+      {"layer_norm shape=8 layout=permuted", "Expected rank >= 2 for layout=permuted, but got rank 1"},
       // validate() runs too.
       {"group_norm shape=2x6x4x5 groups=4", "Expected C divisible by num_groups, but got C=6, G=4"},
       {"batch_norm shape=8x3 eps=none", "Expected an eps value for batch_norm"},

@@ -79,10 +79,33 @@ TEST(Tensor, StrideFormulasHoldForRanksTwoToFive) {
 }
 
 TEST(Tensor, LayoutNamesParseBack) {
-  for (const Layout l : {Layout::kContiguous, Layout::kChannelsLast}) EXPECT_EQ(parse_layout(name(l)), l);
+  for (const Layout l : kAllLayouts) EXPECT_EQ(parse_layout(name(l)), l);
   EXPECT_EQ(name(Layout::kChannelsLast), "channels_last");
   EXPECT_EQ(parse_layout("nhwc"), std::nullopt);
   EXPECT_EQ(parse_layout(""), std::nullopt);
+}
+
+TEST(Tensor, PermutedIsDenseWithDimZeroInnermost) {
+  EXPECT_EQ(permuted_strides(std::vector<std::int64_t>{2, 3, 4}), (std::vector<std::int64_t>{1, 2, 6}));
+  const std::vector<double> v{0, 1, 2, 3, 4, 5};
+  const Tensor t = Tensor::from_values(DType::kFloat64, {2, 3}, v, Layout::kPermuted);
+  EXPECT_FALSE(t.view().is_contiguous());
+  EXPECT_EQ(t.values(), v);
+  EXPECT_EQ(static_cast<const double*>(t.data())[1], 3.0);  // memory order: x[1][0] follows x[0][0]
+}
+
+TEST(Tensor, StridedIsASliceOfABufferOneLargerInEveryDim) {
+  const std::vector<double> v{0, 1, 2, 3, 4, 5};
+  const Tensor t = Tensor::from_values(DType::kFloat32, {2, 3}, v, Layout::kStrided);
+  EXPECT_EQ(t.view().strides, (std::vector<std::int64_t>{4, 1}));  // the padded buffer is 3 x 4
+  EXPECT_FALSE(t.view().is_contiguous());
+  EXPECT_EQ(t.values(), v);
+  EXPECT_EQ(Tensor::copy_of(t.view()).values(), v);
+  // The view starts at element (1, 1) of the padded 3 x 4 buffer: x[0][1] is the next float.
+  EXPECT_EQ(static_cast<const float*>(t.data())[1], 1.0f);
+  EXPECT_EQ(static_cast<const float*>(t.data())[4], 3.0f);
+  const Tensor empty = Tensor::empty(DType::kFloat32, {0, 3}, Layout::kStrided);
+  EXPECT_EQ(empty.numel(), 0);
 }
 
 TEST(Tensor, NumelOfRankZeroIsOne) {
