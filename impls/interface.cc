@@ -2,6 +2,8 @@
 // caller's output buffers.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <limits>
 #include <string>
 
@@ -17,13 +19,48 @@ bool has(const std::vector<T>& v, T x) {
 
 std::string device_name(Device d) { return d == Device::kCPU ? "cpu" : "cuda"; }
 
-Tensor poisoned(DType t, std::vector<std::int64_t> shape) {
-  Tensor out = Tensor::empty(t, std::move(shape));
-  out.fill(std::numeric_limits<double>::quiet_NaN());
-  return out;
+/// A guarded, poisoned output: storage of numel + 2 * kGuardElements elements, all NaN, and a
+/// dense row-major view of `shape` starting kGuardElements in. `storage` keeps the memory alive.
+TensorView poisoned(DType t, std::vector<std::int64_t> shape, Tensor& storage) {
+  const std::int64_t numel = numel_of(shape);
+  storage = Tensor::empty(t, {numel + 2 * kGuardElements});
+  storage.fill(std::numeric_limits<double>::quiet_NaN());
+  TensorView v;
+  v.data = static_cast<char*>(storage.data()) + static_cast<std::size_t>(kGuardElements) * size_of(t);
+  v.dtype = t;
+  v.strides = contiguous_strides(shape);
+  v.shape = std::move(shape);
+  return v;
+}
+
+/// The guard elements of storage: still the poison the caller wrote?
+bool guards_intact(const Tensor& storage) {
+  if (!storage.defined() || storage.numel() == 0) return true;
+  const Tensor poison = Tensor::empty(storage.dtype(), {1});
+  poison.fill(std::numeric_limits<double>::quiet_NaN());
+  const std::size_t elem = size_of(storage.dtype());
+  const auto* base = static_cast<const unsigned char*>(storage.data());
+  const std::int64_t n = storage.numel();
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (i == kGuardElements) i = n - kGuardElements;  // skip the view itself
+    if (std::memcmp(base + static_cast<std::size_t>(i) * elem, poison.data(), elem) != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace
+
+Status OwnedOutputs::check_guards() const {
+  const std::pair<const char*, const Tensor*> all[] = {{"y", &y},       {"mean", &mean},   {"rstd", &rstd},
+                                                       {"dx", &dx},     {"dweight", &dweight}, {"dbias", &dbias}};
+  for (const auto& [output, storage] : all) {
+    if (!guards_intact(*storage)) {
+      return Status::error(std::string("Expected no write outside the ") + output +
+                           " buffer, but the guard elements around it changed (a write past its end or before its start)");
+    }
+  }
+  return {};
+}
 
 std::optional<std::string> Capabilities::refuses(const Problem& p, Device device) const {
   if (!has(ops, p.op)) return "op " + std::string(name(p.op)) + " not supported";
@@ -40,13 +77,10 @@ Expected<OwnedOutputs> allocate_outputs(const Problem& p, const Inputs& in, cons
   Expected<Geometry> g = geometry(p);
   if (!g) return g.status();
   OwnedOutputs o;
-  o.y = poisoned(p.dtype, p.shape);
-  o.views.y = o.y.view();
+  o.views.y = poisoned(p.dtype, p.shape, o.y);
   if (caps.saves_stats && !uses_running_stats(p)) {
-    o.mean = poisoned(stats_dtype(p.dtype), {g->num_sets});
-    o.rstd = poisoned(stats_dtype(p.dtype), {g->num_sets});
-    if (p.op != Op::kRmsNorm) o.views.mean = o.mean.view();
-    o.views.rstd = o.rstd.view();
+    if (p.op != Op::kRmsNorm) o.views.mean = poisoned(stats_dtype(p.dtype), {g->num_sets}, o.mean);
+    o.views.rstd = poisoned(stats_dtype(p.dtype), {g->num_sets}, o.rstd);
   }
   if (tracks_running_stats(p)) {
     if (!in.running_mean || !in.running_var)
@@ -58,16 +92,11 @@ Expected<OwnedOutputs> allocate_outputs(const Problem& p, const Inputs& in, cons
   }
   o.views.num_batches_tracked = in.num_batches_tracked;
   if (p.direction == Direction::kBackward) {
-    o.dx = poisoned(p.dtype, p.shape);
-    o.views.dx = o.dx.view();
+    o.views.dx = poisoned(p.dtype, p.shape, o.dx);
     if (p.affine) {
       const std::vector<std::int64_t> ashape = affine_shape(p);
-      o.dweight = poisoned(p.dtype, ashape);
-      o.views.dweight = o.dweight.view();
-      if (p.bias) {
-        o.dbias = poisoned(p.dtype, ashape);
-        o.views.dbias = o.dbias.view();
-      }
+      o.views.dweight = poisoned(p.dtype, ashape, o.dweight);
+      if (p.bias) o.views.dbias = poisoned(p.dtype, ashape, o.dbias);
     }
   }
   return o;

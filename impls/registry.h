@@ -72,10 +72,18 @@ std::unique_ptr<Implementation> make_implementation(std::string_view name);
 /// The names of every built-in implementation.
 std::vector<std::string> implementation_names();
 
-/// A case's outputs, owned: allocated for p, poisoned with NaN, running buffers copied in.
+/// Elements of NaN poison on each side of every output buffer allocate_outputs makes.
+inline constexpr std::int64_t kGuardElements = 64;
+
+/// A case's outputs, owned: allocated for p, poisoned with NaN, running buffers copied in. The
+/// tensors are the storage behind `views`: y, mean, rstd, dx, dweight, dbias are flat buffers with
+/// kGuardElements of poison before and after the dense row-major view, so a write outside the
+/// output shows (check_guards).
 struct OwnedOutputs {
   Tensor y, mean, rstd, running_mean, running_var, dx, dweight, dbias;
   Outputs views;
+  /// An error naming the output whose guard elements changed, or ok.
+  Status check_guards() const;
 };
 /// Allocates what p defines for an implementation with these capabilities.
 Expected<OwnedOutputs> allocate_outputs(const Problem& p, const Inputs& in, const Capabilities& caps);

@@ -98,5 +98,24 @@ TEST(AllocateOutputs, EvalWithRunningStatsSavesNoStatisticsAndLayerNormWeightsHa
   EXPECT_FALSE(allocate_outputs(tracked, missing, caps));
 }
 
+TEST(AllocateOutputs, GuardElementsCatchAWritePastTheEndOrBeforeTheStart) {
+  Problem ln = default_problem(Op::kLayerNorm, {2, 5});
+  const Tensor x = Tensor::from_values(DType::kFloat32, ln.shape, std::vector<double>(10, 1.0));
+  Inputs in;
+  in.x = x.view();
+  Capabilities caps;
+  Expected<OwnedOutputs> o = allocate_outputs(ln, in, caps);
+  ASSERT_TRUE(o) << o.message();
+  for (std::int64_t i = 0; i < 10; ++i) o->views.y.set_linear(i, 0.5);  // every element, nothing more
+  EXPECT_TRUE(o->check_guards().ok()) << o->check_guards().message();
+  static_cast<float*>(o->views.y.data)[10] = 0.0f;  // one past the end
+  EXPECT_NE(o->check_guards().message().find("outside the y buffer"), std::string::npos);
+
+  Expected<OwnedOutputs> o2 = allocate_outputs(ln, in, caps);
+  ASSERT_TRUE(o2);
+  static_cast<float*>(o2->views.y.data)[-1] = 0.0f;  // one before the start
+  EXPECT_FALSE(o2->check_guards().ok());
+}
+
 }  // namespace
 }  // namespace normcheck::impls
