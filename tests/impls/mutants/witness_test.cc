@@ -1,0 +1,135 @@
+// Every catalogued mutant carries a live bug: on its witness problem (inputs drawn by
+// make_witness_inputs from the witness's seed) it disagrees with the reference beyond the bound,
+// or shows the evidence its entry names, while the correct base agrees on the same inputs.
+// And the catalogue itself: unique names, one entry per mutant, witnesses that parse.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "tests/impls/mutants/harness.h"
+
+namespace normcheck::testing {
+namespace {
+
+const std::set<std::string> kBugClasses = {"statistics", "precision",       "epsilon",    "running-stats",
+                                           "mode",       "axes",            "affine",     "indexing",
+                                           "bounds",     "backward",        "nan-propagation",
+                                           "determinism", "saved-stats"};
+
+TEST(MutantCatalog, NamesAreUniqueAndEveryMutantIsCatalogued) {
+  const std::vector<impls::MutantInfo>& catalog = impls::mutant_catalog();
+  std::vector<std::unique_ptr<impls::Implementation>> made;
+  impls::add_mutant_implementations(made);
+  ASSERT_EQ(made.size(), catalog.size());
+  EXPECT_GE(catalog.size(), 24u);
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < catalog.size(); ++i) {
+    const impls::MutantInfo& info = catalog[i];
+    EXPECT_TRUE(names.insert(info.name).second) << "duplicate " << info.name;
+    EXPECT_EQ(info.name.rfind("mutant-", 0), 0u) << info.name;
+    EXPECT_EQ(made[i]->name(), info.name);
+    EXPECT_EQ(made[i]->description(), info.bug);
+    EXPECT_FALSE(info.bug.empty()) << info.name;
+    EXPECT_TRUE(kBugClasses.count(info.bug_class)) << info.name << ": " << info.bug_class;
+    EXPECT_TRUE(info.evidence == "outputs" || info.evidence == "bits" || info.evidence == "neighbour" ||
+                info.evidence == "running-buffers")
+        << info.name;
+    auto again = impls::make_mutant(info.name);
+    ASSERT_NE(again, nullptr) << info.name;
+    EXPECT_EQ(again->name(), info.name);
+  }
+  EXPECT_EQ(impls::make_mutant("mutant-no-such-bug"), nullptr);
+  // Not built-ins: the registry never hands out a mutant.
+  for (const std::string& n : impls::implementation_names()) EXPECT_EQ(n.rfind("mutant", 0), std::string::npos) << n;
+}
+
+/// The witness problem, parsed (a failure names the mutant).
+Problem witness_problem(const impls::MutantInfo& info) {
+  Expected<Problem> p = parse_problem(info.witness);
+  EXPECT_TRUE(p.ok()) << info.name << ": " << p.message();
+  return p.ok() ? *p : Problem{};
+}
+
+class MutantWitness : public ::testing::TestWithParam<impls::MutantInfo> {};
+
+TEST_P(MutantWitness, ShowsItsBugWhereTheBaseIsCorrect) {
+  const impls::MutantInfo& info = GetParam();
+  const Problem p = witness_problem(info);
+  ASSERT_TRUE(validate(p).ok()) << info.witness;
+  auto mutant = impls::make_mutant(info.name);
+  ASSERT_NE(mutant, nullptr);
+  const std::optional<std::string> refused = mutant->supports(p);
+  ASSERT_FALSE(refused.has_value()) << info.name << " does not support its own witness: " << *refused;
+  const impls::WitnessInputs in = impls::make_witness_inputs(p, info.data);
+  const Expected<reference::Result> want = reference::evaluate(p, in.inputs);
+  const std::string repro = info.name + " on '" + info.witness + "'";
+
+  // The base on the same inputs: the witness is fair (the disagreement is the bug's).
+  auto base = impls::make_mutants_base();
+  RunResult b = run_impl(*base, p, in.inputs);
+  if (want.ok()) {
+    ASSERT_TRUE(b.status.ok()) << repro << ": base: " << b.status.message();
+    const properties::Agreement ab = properties::compare(p, *want, b.out.views, 1.0);
+    ASSERT_TRUE(ab.ok()) << repro << ": the base itself disagrees\n" << ab.summary();
+  } else {
+    ASSERT_FALSE(b.status.ok()) << repro << ": the reference refuses (" << want.message() << "), the base does not";
+  }
+
+  RunResult got = run_impl(*mutant, p, in.inputs);
+  if (!want.ok()) {
+    // The reference (the profile) refuses the problem; the mutant must not silently answer it.
+    ASSERT_TRUE(got.status.ok()) << repro << ": refused like the reference: " << got.status.message();
+    return;
+  }
+  ASSERT_TRUE(got.status.ok()) << repro << ": " << got.status.message();
+  const properties::Agreement a = properties::compare(p, *want, got.out.views, 1.0);
+
+  if (info.evidence == "bits") {
+    // Each call within the bound, two calls different bits.
+    EXPECT_TRUE(a.ok()) << repro << "\n" << a.summary();
+    RunResult again = run_impl(*mutant, p, in.inputs);
+    ASSERT_TRUE(again.status.ok());
+    EXPECT_TRUE(properties::compare(p, *want, again.out.views, 1.0).ok()) << repro;
+    EXPECT_NE(all_bits(got.out.views), all_bits(again.out.views)) << repro << ": two calls gave the same bits";
+    return;
+  }
+  EXPECT_FALSE(a.ok()) << repro << ": agrees with the reference\n" << a.summary();
+  if (info.evidence == "neighbour") {
+    // The first element of the second set (row) is wrong, though its own row computed it right.
+    const std::int64_t row = p.normalized_shape.empty() ? 1 : numel_of(p.normalized_shape);
+    const double g = got.out.views.y.get_linear(row), w = want->y.view().get_linear(row);
+    EXPECT_GT(std::fabs(g - w), want->y_bound.view().get_linear(row)) << repro << ": y[" << row << "] " << g << " vs " << w;
+  }
+  if (info.evidence == "running-buffers") {
+    ASSERT_TRUE(got.out.views.running_mean && got.out.views.running_var);
+    bool changed = false;
+    for (std::int64_t c = 0; c < p.shape[1]; ++c) {
+      changed |= got.out.views.running_mean->get_linear(c) != in.inputs.running_mean->get_linear(c);
+      changed |= got.out.views.running_var->get_linear(c) != in.inputs.running_var->get_linear(c);
+    }
+    EXPECT_TRUE(changed) << repro << ": the running buffers did not change";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Catalog, MutantWitness, ::testing::ValuesIn(impls::mutant_catalog()),
+                         [](const ::testing::TestParamInfo<impls::MutantInfo>& i) {
+                           std::string n = i.param.name.substr(7);
+                           for (char& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+/// The batch-size-1 mutant's damage: where PyTorch refuses, it answers, with NaN in running_var.
+TEST(MutantWitness, SingleValueNoGuardPutsNanIntoRunningVar) {
+  auto mutant = impls::make_mutant("mutant-single-value-no-guard");
+  ASSERT_NE(mutant, nullptr);
+  const Problem p = *parse_problem("batch_norm shape=1x3 seed=25");
+  const impls::WitnessInputs in = impls::make_witness_inputs(p, {});
+  RunResult got = run_impl(*mutant, p, in.inputs);
+  ASSERT_TRUE(got.status.ok()) << got.status.message();
+  for (std::int64_t c = 0; c < 3; ++c) EXPECT_TRUE(std::isnan(got.out.views.running_var->get_linear(c)));
+}
+
+}  // namespace
+}  // namespace normcheck::testing
