@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "tests/impls/mutants/harness.h"
@@ -83,7 +84,14 @@ TEST_P(MutantWitness, ShowsItsBugWhereTheBaseIsCorrect) {
     return;
   }
   ASSERT_TRUE(got.status.ok()) << repro << ": " << got.status.message();
+  // Every bug stays inside the caller's buffers (the write-past-end mutant included).
+  EXPECT_TRUE(got.out.check_guards().ok()) << repro << ": " << got.out.check_guards().message();
   const properties::Agreement a = properties::compare(p, *want, got.out.views, 1.0);
+  for (const properties::OutputAgreement& o : a.outputs) {
+    if (o.failures > 0)
+      std::printf("%s: %s %lld of %lld beyond the bound (worst %.3g x bound)\n", info.name.c_str(), o.name.c_str(),
+                  static_cast<long long>(o.failures), static_cast<long long>(o.compared), o.max_bound_fraction);
+  }
 
   if (info.evidence == "bits") {
     // Each call within the bound, two calls different bits.
