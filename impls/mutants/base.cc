@@ -107,12 +107,22 @@ Partition Base::partition(const Problem& p, const Geometry& g) const {
       for (std::int64_t s = 0; s < g.S; ++s, ++i) {
         std::int64_t k = 0;
         switch (p.op) {
-          case Op::kBatchNorm: k = c; break;
-          case Op::kInstanceNorm: k = n * g.C + c; break;
-          case Op::kGroupNorm: k = n * g.G + c / per_group; break;
+          case Op::kBatchNorm:
+            k = c;
+            break;
+          case Op::kInstanceNorm:
+            k = n * g.C + c;
+            break;
+          case Op::kGroupNorm:
+            k = n * g.G + c / per_group;
+            break;
           case Op::kLayerNorm:
-          case Op::kRmsNorm: k = n; break;
-          case Op::kLayerNorm2d: k = n * g.S + s; break;
+          case Op::kRmsNorm:
+            k = n;
+            break;
+          case Op::kLayerNorm2d:
+            k = n * g.S + s;
+            break;
         }
         part.members[static_cast<std::size_t>(k)].push_back(i);
       }
@@ -218,7 +228,8 @@ void Base::forward(Work& w) const {
     const std::int64_t count = elements_written(static_cast<std::int64_t>(set.size()));
     for (std::int64_t j = 0; j < count; ++j) {
       const std::size_t i = static_cast<std::size_t>(set[static_cast<std::size_t>(j)]);
-      const std::size_t a = static_cast<std::size_t>(affine_index(*w.p, w.g, w.index_of(static_cast<std::int64_t>(i))));
+      const std::size_t a =
+          static_cast<std::size_t>(affine_index(*w.p, w.g, w.index_of(static_cast<std::int64_t>(i))));
       w.Y[i] = normalize(w.X[i], st.mean, w.rstd[static_cast<std::size_t>(k)], w.gamma[a], w.beta[a], w.acc);
       w.y_written[i] = 1;
     }
@@ -261,7 +272,8 @@ void Base::statistics(Work& w, const Outputs& out) const {
   // The saved statistics, one per set, in the stats dtype (set_linear rounds once).
   if (out.mean) {
     NC_CHECK(out.mean->numel() == w.sets.num_sets(), "saved mean: one per set");
-    for (std::int64_t k = 0; k < w.sets.num_sets(); ++k) out.mean->set_linear(k, w.stats[static_cast<std::size_t>(k)].mean);
+    for (std::int64_t k = 0; k < w.sets.num_sets(); ++k)
+      out.mean->set_linear(k, w.stats[static_cast<std::size_t>(k)].mean);
   }
   if (out.rstd) {
     NC_CHECK(out.rstd->numel() == w.sets.num_sets(), "saved rstd: one per set");
@@ -281,7 +293,8 @@ void Base::running_update(Work& w, Outputs& out) const {
   // The batch statistics of the standard sets: channel c (batch_norm) or (n, c) (instance_norm).
   std::vector<Moments> batch = w.use_running ? set_moments(partition(p, w.g), w.X, true, acc) : w.stats;
   const std::int64_t instances = p.op == Op::kBatchNorm ? 1 : w.g.N;
-  NC_CHECK(static_cast<std::int64_t>(batch.size()) == instances * w.g.C, "running stats need per-channel sets");
+  NC_CHECK(static_cast<std::int64_t>(batch.size()) == instances * w.g.C,
+           "running stats need per-channel sets");
   const double f = batch_weight(p, out.num_batches_tracked);
   const double bessel = running_var_correction(p, w.g.set_size, acc);
   const double f_acc = acc(f), keep = acc(1.0 - f);
@@ -296,7 +309,8 @@ void Base::running_update(Work& w, Outputs& out) const {
     }
     const double count = acc(static_cast<double>(instances));
     const double batch_mean = acc(sum(means, acc) / count), batch_var = acc(sum(vars, acc) / count);
-    const double old_mean = acc(out.running_mean->get_linear(c)), old_var = acc(out.running_var->get_linear(c));
+    const double old_mean = acc(out.running_mean->get_linear(c)),
+                 old_var = acc(out.running_var->get_linear(c));
     out.running_mean->set_linear(c, acc(acc(keep * old_mean) + acc(f_acc * batch_mean)));
     out.running_var->set_linear(c, acc(acc(keep * old_var) + acc(f_acc * batch_var)));
   }
@@ -325,7 +339,8 @@ void Base::backward(Work& w) const {
     const std::vector<std::int64_t>& set = w.sets.members[ks];
     if (w.use_running) {
       // Scalar math (eval, running statistics): dX = g * rstd_running
-      for (const std::int64_t i : set) w.dX[static_cast<std::size_t>(i)] = acc(g[static_cast<std::size_t>(i)] * w.rstd[ks]);
+      for (const std::int64_t i : set)
+        w.dX[static_cast<std::size_t>(i)] = acc(g[static_cast<std::size_t>(i)] * w.rstd[ks]);
       continue;
     }
     gs.clear();

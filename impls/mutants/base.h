@@ -55,8 +55,8 @@ struct Moments {
 
 /// The inputs of the dx formula for one element (per set: m, sum_g, sum_gxhat).
 struct DxTerms {
-  double g = 0;          ///< dy * gamma
-  double xhat = 0;       ///< (x - mean) * rstd
+  double g = 0;     ///< dy * gamma
+  double xhat = 0;  ///< (x - mean) * rstd
   double rstd = 0;
   double m = 0;          ///< set size
   double sum_g = 0;      ///< sum over the set of g
@@ -71,13 +71,13 @@ struct Work {
   Geometry g;
   Acc acc{DType::kFloat32};
   double eps = 0;
-  std::vector<double> X, dY;     ///< dY empty for forward problems
+  std::vector<double> X, dY;        ///< dY empty for forward problems
   std::vector<double> gamma, beta;  ///< C values (1 and 0 without affine)
-  bool use_running = false;      ///< eval with running statistics: one set per channel
+  bool use_running = false;         ///< eval with running statistics: one set per channel
   Partition sets;
-  std::vector<Moments> stats;    ///< per set
-  std::vector<double> rstd;      ///< per set
-  std::vector<double> Y;         ///< written where y_written
+  std::vector<Moments> stats;  ///< per set
+  std::vector<double> rstd;    ///< per set
+  std::vector<double> Y;       ///< written where y_written
   std::vector<char> y_written;
   std::vector<double> dX, dgamma, dbeta;
 
@@ -143,7 +143,8 @@ class Base : public Implementation {
   /// The affine index of an element: its channel (its trailing position for layer_norm/rms_norm).
   virtual std::int64_t affine_index(const Problem& p, const Geometry& g, const Index& at) const;
   /// y = (x - mean) * rstd * gamma + beta, each step rounded to the accumulation type.
-  virtual double normalize(double x, double mean, double rstd, double gamma, double beta, const Acc& acc) const;
+  virtual double normalize(double x, double mean, double rstd, double gamma, double beta,
+                           const Acc& acc) const;
   /// How many of a set's m elements (in logical order) the normalize loop writes.
   virtual std::int64_t elements_written(std::int64_t m) const;
   /// Fills w.Y / w.y_written from the statistics.

@@ -30,12 +30,14 @@ class Mutant : public Base {
   // Reasons shared by several mutants (nullopt when p has what the bug needs).
   /// The bug is in the batch statistics: refuses eval with running statistics.
   static std::optional<std::string> needs_batch_stats(const Problem& p) {
-    if (uses_running_stats(p)) return "the bug is in the batch statistics: eval with running statistics not supported";
+    if (uses_running_stats(p))
+      return "the bug is in the batch statistics: eval with running statistics not supported";
     return std::nullopt;
   }
   /// The bug is in the running buffers: refuses track_running_stats=0.
   static std::optional<std::string> needs_tracking(const Problem& p) {
-    if (!tracks_running_stats(p)) return "the bug is in the running statistics: track_running_stats=0 not supported";
+    if (!tracks_running_stats(p))
+      return "the bug is in the running statistics: track_running_stats=0 not supported";
     return std::nullopt;
   }
   /// The bug is in dweight: refuses affine=0.

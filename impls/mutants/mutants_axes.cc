@@ -15,7 +15,8 @@ Partition partition_by(const Geometry& g, std::int64_t num_sets, Key key) {
   part.members.resize(static_cast<std::size_t>(num_sets));
   for (std::int64_t n = 0, i = 0; n < g.N; ++n)
     for (std::int64_t c = 0; c < g.C; ++c)
-      for (std::int64_t s = 0; s < g.S; ++s, ++i) part.members[static_cast<std::size_t>(key(n, c, s))].push_back(i);
+      for (std::int64_t s = 0; s < g.S; ++s, ++i)
+        part.members[static_cast<std::size_t>(key(n, c, s))].push_back(i);
   return part;
 }
 
@@ -33,12 +34,14 @@ class BatchNormOverNOnly final : public Mutant {
  protected:
   Partition partition(const Problem&, const Geometry& g) const override {
     // Scalar math: set(n, c, s) = c * S + s
-    return partition_by(g, g.C * g.S, [&](std::int64_t, std::int64_t c, std::int64_t s) { return c * g.S + s; });
+    return partition_by(g, g.C * g.S,
+                        [&](std::int64_t, std::int64_t c, std::int64_t s) { return c * g.S + s; });
   }
   std::optional<std::string> refuses_more(const Problem& p) const override {
     if (p.shape.size() < 3) return "the bug is in the spatial reduction: (N, C) input not supported";
     if (tracks_running_stats(p))
-      return "per-(c, s) statistics have no per-channel running estimate: track_running_stats=1 not supported";
+      return "per-(c, s) statistics have no per-channel running estimate: track_running_stats=1 not "
+             "supported";
     return std::nullopt;
   }
 };
@@ -57,10 +60,12 @@ class LayerNormLastDimOnly final : public Mutant {
   Partition partition(const Problem& p, const Geometry& g) const override {
     // Scalar math: set(n, c) = n * (C / D_last) + c / D_last
     const std::int64_t last = p.normalized_shape.back(), rows = last > 0 ? g.C / last : 0;
-    return partition_by(g, g.N * rows, [&](std::int64_t n, std::int64_t c, std::int64_t) { return n * rows + c / last; });
+    return partition_by(g, g.N * rows,
+                        [&](std::int64_t n, std::int64_t c, std::int64_t) { return n * rows + c / last; });
   }
   std::optional<std::string> refuses_more(const Problem& p) const override {
-    if (p.normalized_shape.size() < 2) return "the bug is in a multi-dim normalized_shape: rank 1 not supported";
+    if (p.normalized_shape.size() < 2)
+      return "the bug is in a multi-dim normalized_shape: rank 1 not supported";
     return std::nullopt;
   }
 };
@@ -78,8 +83,9 @@ class LayerNorm2dWrongDim final : public Mutant {
   Partition partition(const Problem& p, const Geometry& g) const override {
     // Scalar math: set(n, c, s) = (n * C + c) * (S / W) + s / W
     const std::int64_t W = p.shape.back(), rows = W > 0 ? g.S / W : 0;
-    return partition_by(g, g.N * g.C * rows,
-                        [&](std::int64_t n, std::int64_t c, std::int64_t s) { return (n * g.C + c) * rows + s / W; });
+    return partition_by(g, g.N * g.C * rows, [&](std::int64_t n, std::int64_t c, std::int64_t s) {
+      return (n * g.C + c) * rows + s / W;
+    });
   }
 };
 
@@ -100,18 +106,28 @@ class GroupNormPerGroupAffine final : public Mutant {
 }  // namespace
 
 void add_axes_mutants(std::vector<MutantEntry>& out) {
-  out.push_back(entry<BatchNormOverNOnly>(
-      {"mutant-batch-norm-over-n-only", "batch_norm statistics over N only: one set per (c, spatial position)",
-       "axes", "batch_norm shape=4x3x5 track_running_stats=0 seed=30", {}}));
-  out.push_back(entry<LayerNormLastDimOnly>(
-      {"mutant-layer-norm-last-dim-only", "layer_norm over the last dim only when normalized_shape has rank 2",
-       "axes", "layer_norm shape=2x3x4 normalized_shape=3x4 seed=31", {}}));
+  out.push_back(
+      entry<BatchNormOverNOnly>({"mutant-batch-norm-over-n-only",
+                                 "batch_norm statistics over N only: one set per (c, spatial position)",
+                                 "axes",
+                                 "batch_norm shape=4x3x5 track_running_stats=0 seed=30",
+                                 {}}));
+  out.push_back(
+      entry<LayerNormLastDimOnly>({"mutant-layer-norm-last-dim-only",
+                                   "layer_norm over the last dim only when normalized_shape has rank 2",
+                                   "axes",
+                                   "layer_norm shape=2x3x4 normalized_shape=3x4 seed=31",
+                                   {}}));
   out.push_back(entry<LayerNorm2dWrongDim>({"mutant-layer-norm-2d-wrong-dim",
-                                            "layer_norm_2d normalizes over W instead of C", "axes",
-                                            "layer_norm_2d shape=2x4x3x5 seed=32", {}}));
+                                            "layer_norm_2d normalizes over W instead of C",
+                                            "axes",
+                                            "layer_norm_2d shape=2x4x3x5 seed=32",
+                                            {}}));
   out.push_back(entry<GroupNormPerGroupAffine>({"mutant-group-norm-per-group-affine",
                                                 "group_norm gamma/beta indexed by group instead of channel",
-                                                "affine", "group_norm shape=2x6x5 groups=3 seed=33", {}}));
+                                                "affine",
+                                                "group_norm shape=2x6x5 groups=3 seed=33",
+                                                {}}));
 }
 
 }  // namespace normcheck::impls::mutants

@@ -45,7 +45,9 @@ class SetTailUnwritten final : public Mutant {
 /// The last row's extra element would lie past the buffer; the emulation never writes there.
 class WritePastRowEnd final : public Mutant {
  public:
-  explicit WritePastRowEnd(const MutantInfo& info) : Mutant(info) { caps_.ops = {Op::kLayerNorm, Op::kRmsNorm}; }
+  explicit WritePastRowEnd(const MutantInfo& info) : Mutant(info) {
+    caps_.ops = {Op::kLayerNorm, Op::kRmsNorm};
+  }
 
  protected:
   void forward(Work& w) const override {
@@ -57,7 +59,8 @@ class WritePastRowEnd final : public Mutant {
         const std::int64_t i = row * N + j;
         if (i >= w.numel()) break;
         const std::size_t is = static_cast<std::size_t>(i), a = static_cast<std::size_t>(i % N);
-        w.Y[is] = normalize(w.X[is], st.mean, w.rstd[static_cast<std::size_t>(row)], w.gamma[a], w.beta[a], w.acc);
+        w.Y[is] =
+            normalize(w.X[is], st.mean, w.rstd[static_cast<std::size_t>(row)], w.gamma[a], w.beta[a], w.acc);
         w.y_written[is] = 1;
       }
     }
@@ -84,17 +87,27 @@ class IndexWraps16Bit final : public Mutant {
 void add_indexing_mutants(std::vector<MutantEntry>& out) {
   out.push_back(entry<ChannelsLastTailChannels>(
       {"mutant-channels-last-tail-channels",
-       "channels-last: channels past the last multiple of 8 read with the NCHW offset", "indexing",
-       "batch_norm shape=2x12x3x3 layout=channels_last seed=40", {}}));
+       "channels-last: channels past the last multiple of 8 read with the NCHW offset",
+       "indexing",
+       "batch_norm shape=2x12x3x3 layout=channels_last seed=40",
+       {}}));
   out.push_back(entry<SetTailUnwritten>({"mutant-set-tail-unwritten",
                                          "elements past the last multiple of 8 in a set never written",
-                                         "bounds", "layer_norm shape=4x37 normalized_shape=37 seed=41", {}}));
-  out.push_back(entry<WritePastRowEnd>(
-      {"mutant-write-past-row-end", "off-by-one row loop clobbers the next row's first element", "bounds",
-       "layer_norm shape=4x16 normalized_shape=16 seed=42", {}, "neighbour"}));
-  out.push_back(entry<IndexWraps16Bit>({"mutant-index-wraps-16bit",
-                                        "element index computed in uint16_t: tensors over 65536 elements alias",
-                                        "indexing", "layer_norm shape=2x33000 normalized_shape=33000 seed=43", {}}));
+                                         "bounds",
+                                         "layer_norm shape=4x37 normalized_shape=37 seed=41",
+                                         {}}));
+  out.push_back(entry<WritePastRowEnd>({"mutant-write-past-row-end",
+                                        "off-by-one row loop clobbers the next row's first element",
+                                        "bounds",
+                                        "layer_norm shape=4x16 normalized_shape=16 seed=42",
+                                        {},
+                                        "neighbour"}));
+  out.push_back(
+      entry<IndexWraps16Bit>({"mutant-index-wraps-16bit",
+                              "element index computed in uint16_t: tensors over 65536 elements alias",
+                              "indexing",
+                              "layer_norm shape=2x33000 normalized_shape=33000 seed=43",
+                              {}}));
 }
 
 }  // namespace normcheck::impls::mutants

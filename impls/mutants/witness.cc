@@ -20,7 +20,8 @@ WitnessInputs make_witness_inputs(const Problem& p, const WitnessData& data) {
   std::vector<double> x(static_cast<std::size_t>(numel), data.offset);
   if (!data.constant)
     for (double& e : x) e = data.offset + data.spread * u(rng);
-  if (data.nan_at >= 0 && data.nan_at < numel) x[static_cast<std::size_t>(data.nan_at)] = std::numeric_limits<double>::quiet_NaN();
+  if (data.nan_at >= 0 && data.nan_at < numel)
+    x[static_cast<std::size_t>(data.nan_at)] = std::numeric_limits<double>::quiet_NaN();
   o.x = Tensor::from_values(p.dtype, p.shape, x, p.layout);
   o.inputs.x = o.x.view();
   const std::vector<std::int64_t> ashape = affine_shape(p);

@@ -27,15 +27,16 @@ struct ShapeCase {
 std::vector<ShapeCase> awkward_shapes(Op op) {
   switch (op) {
     case Op::kBatchNorm:
-      return {{{1, 3}}, {{17, 3}}, {{2, 3, 5}}, {{1, 3, 17}}, {{2, 11, 3}}, {{2, 3, 4, 4}}, {{1, 2, 1, 1}},
-              {{2, 2, 3, 2, 2}}};
+      return {{{1, 3}},     {{17, 3}},      {{2, 3, 5}},    {{1, 3, 17}},
+              {{2, 11, 3}}, {{2, 3, 4, 4}}, {{1, 2, 1, 1}}, {{2, 2, 3, 2, 2}}};
     case Op::kInstanceNorm:
       return {{{2, 3, 17}}, {{1, 3, 4, 4}}, {{2, 2, 1}}, {{1, 11, 3}}, {{2, 2, 2, 3, 2}}};
     case Op::kGroupNorm:
       return {{{2, 6, 5}, 3}, {{1, 4, 3, 3}, 2}, {{2, 12}, 4}, {{3, 6, 7}, 6}, {{1, 3, 1}, 1}};
     case Op::kLayerNorm:
     case Op::kRmsNorm:
-      return {{{3, 17}, 1, {17}}, {{2, 3, 4}, 1, {3, 4}}, {{37}, 1, {37}}, {{1, 1}, 1, {1}}, {{5, 3}, 1, {3}}};
+      return {
+          {{3, 17}, 1, {17}}, {{2, 3, 4}, 1, {3, 4}}, {{37}, 1, {37}}, {{1, 1}, 1, {1}}, {{5, 3}, 1, {3}}};
     case Op::kLayerNorm2d:
       return {{{2, 3, 4, 5}}, {{1, 17, 3}}, {{2, 11, 2, 2}}, {{1, 1, 3}}};
   }
@@ -264,8 +265,11 @@ TEST(MutantsBase, StridedViews) {
       storage = Tensor::empty(dense.dtype(), sshape);
       storage.fill(NAN);
       const std::vector<std::int64_t> sstr = contiguous_strides(sshape);
-      TensorView v{storage.data(), dense.dtype(), dense.shape(), std::vector<std::int64_t>(static_cast<std::size_t>(r))};
-      for (int i = 0; i < r; ++i) v.strides[static_cast<std::size_t>(r - 1 - i)] = sstr[static_cast<std::size_t>(i)] * (i == r - 1 ? 2 : 1);
+      TensorView v{storage.data(), dense.dtype(), dense.shape(),
+                   std::vector<std::int64_t>(static_cast<std::size_t>(r))};
+      for (int i = 0; i < r; ++i)
+        v.strides[static_cast<std::size_t>(r - 1 - i)] =
+            sstr[static_cast<std::size_t>(i)] * (i == r - 1 ? 2 : 1);
       for (std::int64_t i = 0; i < dense.numel(); ++i) v.set_linear(i, dense.view().get_linear(i));
       return v;
     };

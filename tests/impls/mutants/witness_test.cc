@@ -13,10 +13,9 @@
 namespace normcheck::testing {
 namespace {
 
-const std::set<std::string> kBugClasses = {"statistics", "precision",       "epsilon",    "running-stats",
-                                           "mode",       "axes",            "affine",     "indexing",
-                                           "bounds",     "backward",        "nan-propagation",
-                                           "determinism", "saved-stats"};
+const std::set<std::string> kBugClasses = {
+    "statistics", "precision", "epsilon",  "running-stats",   "mode",        "axes",       "affine",
+    "indexing",   "bounds",    "backward", "nan-propagation", "determinism", "saved-stats"};
 
 TEST(MutantCatalog, NamesAreUniqueAndEveryMutantIsCatalogued) {
   const std::vector<impls::MutantInfo>& catalog = impls::mutant_catalog();
@@ -42,7 +41,8 @@ TEST(MutantCatalog, NamesAreUniqueAndEveryMutantIsCatalogued) {
   }
   EXPECT_EQ(impls::make_mutant("mutant-no-such-bug"), nullptr);
   // Not built-ins: the registry never hands out a mutant.
-  for (const std::string& n : impls::implementation_names()) EXPECT_EQ(n.rfind("mutant", 0), std::string::npos) << n;
+  for (const std::string& n : impls::implementation_names())
+    EXPECT_EQ(n.rfind("mutant", 0), std::string::npos) << n;
 }
 
 /// The witness problem, parsed (a failure names the mutant).
@@ -74,7 +74,8 @@ TEST_P(MutantWitness, ShowsItsBugWhereTheBaseIsCorrect) {
     const properties::Agreement ab = properties::compare(p, *want, b.out.views, 1.0);
     ASSERT_TRUE(ab.ok()) << repro << ": the base itself disagrees\n" << ab.summary();
   } else {
-    ASSERT_FALSE(b.status.ok()) << repro << ": the reference refuses (" << want.message() << "), the base does not";
+    ASSERT_FALSE(b.status.ok()) << repro << ": the reference refuses (" << want.message()
+                                << "), the base does not";
   }
 
   RunResult got = run_impl(*mutant, p, in.inputs);
@@ -89,8 +90,9 @@ TEST_P(MutantWitness, ShowsItsBugWhereTheBaseIsCorrect) {
   const properties::Agreement a = properties::compare(p, *want, got.out.views, 1.0);
   for (const properties::OutputAgreement& o : a.outputs) {
     if (o.failures > 0)
-      std::printf("%s: %s %lld of %lld beyond the bound (worst %.3g x bound)\n", info.name.c_str(), o.name.c_str(),
-                  static_cast<long long>(o.failures), static_cast<long long>(o.compared), o.max_bound_fraction);
+      std::printf("%s: %s %lld of %lld beyond the bound (worst %.3g x bound)\n", info.name.c_str(),
+                  o.name.c_str(), static_cast<long long>(o.failures), static_cast<long long>(o.compared),
+                  o.max_bound_fraction);
   }
 
   if (info.evidence == "bits") {
@@ -99,7 +101,8 @@ TEST_P(MutantWitness, ShowsItsBugWhereTheBaseIsCorrect) {
     RunResult again = run_impl(*mutant, p, in.inputs);
     ASSERT_TRUE(again.status.ok());
     EXPECT_TRUE(properties::compare(p, *want, again.out.views, 1.0).ok()) << repro;
-    EXPECT_NE(all_bits(got.out.views), all_bits(again.out.views)) << repro << ": two calls gave the same bits";
+    EXPECT_NE(all_bits(got.out.views), all_bits(again.out.views))
+        << repro << ": two calls gave the same bits";
     return;
   }
   EXPECT_FALSE(a.ok()) << repro << ": agrees with the reference\n" << a.summary();
@@ -107,7 +110,8 @@ TEST_P(MutantWitness, ShowsItsBugWhereTheBaseIsCorrect) {
     // The first element of the second set (row) is wrong, though its own row computed it right.
     const std::int64_t row = p.normalized_shape.empty() ? 1 : numel_of(p.normalized_shape);
     const double g = got.out.views.y.get_linear(row), w = want->y.view().get_linear(row);
-    EXPECT_GT(std::fabs(g - w), want->y_bound.view().get_linear(row)) << repro << ": y[" << row << "] " << g << " vs " << w;
+    EXPECT_GT(std::fabs(g - w), want->y_bound.view().get_linear(row))
+        << repro << ": y[" << row << "] " << g << " vs " << w;
   }
   if (info.evidence == "running-buffers") {
     ASSERT_TRUE(got.out.views.running_mean && got.out.views.running_var);
