@@ -52,6 +52,7 @@ class WritePastRowEnd final : public Mutant {
  protected:
   void forward(Work& w) const override {
     const std::int64_t N = w.g.C;  // the row length (layer_norm: one row per set, contiguous)
+    if (N == 0) return;
     for (std::int64_t row = w.sets.num_sets() - 1; row >= 0; --row) {
       const Moments& st = w.stats[static_cast<std::size_t>(row)];
       // Scalar math: Y[row * N + j] = (X[row * N + j] - mean) * rstd * gamma[j % N] + beta[j % N], j <= N

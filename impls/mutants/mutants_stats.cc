@@ -170,6 +170,7 @@ class RmsSubtractsMean final : public Mutant {
 class EpsNoneFloat64Epsilon final : public Mutant {
  public:
   explicit EpsNoneFloat64Epsilon(const MutantInfo& info) : Mutant(info) {
+    caps_.ops = {Op::kRmsNorm};  // eps=None is rms_norm's (validate() refuses it elsewhere)
     caps_.dtypes = {DType::kFloat32, DType::kFloat16, DType::kBFloat16};
   }
 

@@ -132,6 +132,95 @@ INSTANTIATE_TEST_SUITE_P(Catalog, MutantWitness, ::testing::ValuesIn(impls::muta
                            return n;
                          });
 
+/// Small problems across every dimension a mutant may narrow: op x dtype x layout x mode x
+/// direction x profile x flags (momentum=none included).
+std::vector<Problem> scope_grid() {
+  std::vector<Problem> ps;
+  auto shapes = [](Op op) -> std::vector<std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>>> {
+    switch (op) {
+      case Op::kBatchNorm:
+        return {{{3, 5}, {}}, {{2, 10, 3, 2}, {}}, {{1, 3}, {}}};
+      case Op::kInstanceNorm:
+        return {{{2, 10, 5}, {}}, {{2, 3, 1}, {}}};
+      case Op::kGroupNorm:
+        return {{{2, 10, 3}, {}}, {{2, 4}, {}}};
+      case Op::kLayerNorm:
+      case Op::kRmsNorm:
+        return {{{3, 11}, {11}}, {{2, 3, 4}, {3, 4}}, {{0, 4}, {4}}};
+      case Op::kLayerNorm2d:
+        return {{{2, 10, 2, 3}, {}}, {{1, 3, 4}, {}}};
+    }
+    return {};
+  };
+  for (Op op : kAllOps) {
+    for (const auto& [shape, nshape] : shapes(op)) {
+      for (Profile prof : kAllProfiles) {
+        for (DType t : kAllDTypes) {
+          for (Layout layout : {Layout::kContiguous, Layout::kChannelsLast}) {
+            if (layout == Layout::kChannelsLast &&
+                (shape.size() < 3 || op == Op::kLayerNorm || op == Op::kRmsNorm))
+              continue;
+            for (Mode mode : {Mode::kTrain, Mode::kEval}) {
+              for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+                for (int variant = 0; variant < 3;
+                     ++variant) {  // defaults, no affine / no tracking, eps+momentum none
+                  Problem p = default_problem(op, shape, prof);
+                  if (!nshape.empty()) p.normalized_shape = nshape;
+                  if (op == Op::kGroupNorm) p.num_groups = 2;
+                  p.dtype = t;
+                  p.layout = layout;
+                  p.mode = mode;
+                  p.direction = dir;
+                  if (op == Op::kInstanceNorm) p.track_running_stats = variant != 1;
+                  if (variant == 1) {
+                    p.affine = false;
+                    p.bias = false;
+                    if (op == Op::kBatchNorm) p.track_running_stats = false;
+                  }
+                  if (variant == 2) {  // PyTorch's None: eps (rms_norm), momentum (batch_norm)
+                    if (prof != Profile::kPyTorch) continue;
+                    if (op == Op::kRmsNorm) p.eps = std::nullopt;
+                    p.momentum = std::nullopt;
+                  }
+                  p.seed = ps.size() + 1;
+                  if (validate(p).ok()) ps.push_back(p);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return ps;
+}
+
+/// Wherever a mutant claims support it runs: no abort, no write outside the buffers, and an
+/// error only where the reference (the profile) refuses too.
+TEST(MutantScope, EverySupportedProblemRuns) {
+  const std::vector<Problem> grid = scope_grid();
+  auto base = impls::make_mutants_base();
+  for (const impls::MutantInfo& info : impls::mutant_catalog()) {
+    auto mutant = impls::make_mutant(info.name);
+    int supported = 0;
+    for (const Problem& p : grid) {
+      ASSERT_FALSE(base->supports(p).has_value()) << to_string(p);
+      if (mutant->supports(p)) continue;
+      ++supported;
+      const impls::WitnessInputs in = impls::make_witness_inputs(p, {});
+      RunResult got = run_impl(*mutant, p, in.inputs);
+      EXPECT_TRUE(got.out.check_guards().ok()) << info.name << " on " << to_string(p);
+      if (!got.status.ok()) {
+        EXPECT_FALSE(reference::evaluate(p, in.inputs).ok())
+            << info.name << " refuses what the reference answers: " << to_string(p) << ": "
+            << got.status.message();
+      }
+    }
+    EXPECT_GT(supported, 0) << info.name << " supports nothing in the grid";
+  }
+  std::printf("scope grid: %zu problems x %zu mutants\n", grid.size(), impls::mutant_catalog().size());
+}
+
 /// The batch-size-1 mutant's damage: where PyTorch refuses, it answers, with NaN in running_var.
 TEST(MutantWitness, SingleValueNoGuardPutsNanIntoRunningVar) {
   auto mutant = impls::make_mutant("mutant-single-value-no-guard");
