@@ -1,8 +1,12 @@
 # Warnings for normcheck's own targets (never for the dependencies' headers, which come in as SYSTEM).
 add_library(normcheck_warnings INTERFACE)
+# The GCC flags apply to C++ only; CUDA sources (impls/cuda) get nvcc's spelling: the host
+# compiler's -Wall -Wextra through -Xcompiler, and nvcc's own warnings as errors under WERROR.
 target_compile_options(normcheck_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
-  $<$<BOOL:${NORMCHECK_WERROR}>:-Werror>)
+  "$<$<COMPILE_LANGUAGE:CXX>:-Wall;-Wextra;-Wpedantic;-Wshadow;-Wnon-virtual-dtor;-Wimplicit-fallthrough>"
+  "$<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${NORMCHECK_WERROR}>>:-Werror>"
+  "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>"
+  "$<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${NORMCHECK_WERROR}>>:--Werror=all-warnings>")
 
 # nc_add_test(NAME SOURCES... [LIBS ...] [LABELS ...]): one GoogleTest executable, its tests
 # registered with CTest under the given labels (default: smoke).

@@ -7,6 +7,9 @@
 #if NORMCHECK_HAVE_TORCH
 #include "impls/torch/torch_impl.h"
 #endif
+#if NORMCHECK_HAVE_CUDA
+#include "impls/cuda/cuda.h"
+#endif
 
 namespace normcheck::impls {
 
@@ -16,6 +19,9 @@ std::vector<std::unique_ptr<Implementation>> builtin_implementations() {
   add_seed_implementations(all);
 #if NORMCHECK_HAVE_TORCH
   add_torch_implementations(all);
+#endif
+#if NORMCHECK_HAVE_CUDA
+  add_cuda_implementations(all);
 #endif
   return all;
 }
