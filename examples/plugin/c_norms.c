@@ -42,8 +42,10 @@ static geometry geometry_of(const nc_problem* p) {
     g.M = 1;
     g.D = 1;
     for (int i = 0; i < p->ndim; ++i) {
-      if (i < p->ndim - p->params.normalized_ndim) g.M *= p->shape[i];
-      else g.D *= p->shape[i];
+      if (i < p->ndim - p->params.normalized_ndim)
+        g.M *= p->shape[i];
+      else
+        g.D *= p->shape[i];
     }
   }
   return g;
@@ -79,7 +81,8 @@ static int c_norms_supports(const nc_problem* p, char* reason, size_t len) {
   if (p->dtype != NC_DTYPE_FLOAT32) return refuse(reason, len, "c-norms computes float32 only");
   if (p->layout != NC_LAYOUT_CONTIGUOUS) return refuse(reason, len, "c-norms reads contiguous tensors only");
   if (p->device != NC_DEVICE_CPU) return refuse(reason, len, "c-norms runs on the CPU only");
-  if (p->profile != NC_PROFILE_PYTORCH) return refuse(reason, len, "c-norms follows PyTorch's conventions only");
+  if (p->profile != NC_PROFILE_PYTORCH)
+    return refuse(reason, len, "c-norms follows PyTorch's conventions only");
   for (int i = 0; i < p->ndim; ++i)
     if (p->shape[i] == 0) return refuse(reason, len, "c-norms does not handle empty tensors");
   return 1;

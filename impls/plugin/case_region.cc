@@ -69,7 +69,8 @@ Status check_shape(const char* what, const TensorView& v, const Problem& p) {
   if (v.dtype != p.dtype)
     return Status::error(std::string("Expected ") + what + " of dtype " + std::string(name(p.dtype)) +
                          ", but got " + std::string(name(v.dtype)));
-  if (v.numel() > 0 && v.data == nullptr) return Status::error(std::string("Expected ") + what + " with data, but got null");
+  if (v.numel() > 0 && v.data == nullptr)
+    return Status::error(std::string("Expected ") + what + " with data, but got null");
   return {};
 }
 
@@ -112,12 +113,14 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
   }
   r.size_ = static_cast<std::uint64_t>(std::max<std::int64_t>(size, kAlign));
   r.fd_ = memfd_create("normcheck-case", MFD_CLOEXEC);
-  if (r.fd_ < 0) return Status::error(std::string("cannot create the case's shared memory: ") + std::strerror(errno));
+  if (r.fd_ < 0)
+    return Status::error(std::string("cannot create the case's shared memory: ") + std::strerror(errno));
   if (ftruncate(r.fd_, static_cast<off_t>(r.size_)) != 0)
     return Status::error("cannot size the case's shared memory to " + std::to_string(r.size_) +
                          " bytes: " + std::strerror(errno));
   void* base = mmap(nullptr, r.size_, PROT_READ | PROT_WRITE, MAP_SHARED, r.fd_, 0);
-  if (base == MAP_FAILED) return Status::error(std::string("cannot map the case's shared memory: ") + std::strerror(errno));
+  if (base == MAP_FAILED)
+    return Status::error(std::string("cannot map the case's shared memory: ") + std::strerror(errno));
   r.base_ = static_cast<char*>(base);
   for (int i = 0; i < kNumSlots; ++i)
     if (src[i]) copy_view(*src[i], r.view_of(i));
@@ -125,7 +128,10 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
 }
 
 CaseRegion::CaseRegion(CaseRegion&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), base_(std::exchange(o.base_, nullptr)), size_(o.size_), slots_(std::move(o.slots_)) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      base_(std::exchange(o.base_, nullptr)),
+      size_(o.size_),
+      slots_(std::move(o.slots_)) {}
 
 CaseRegion::~CaseRegion() {
   if (base_ != nullptr) munmap(base_, size_);

@@ -18,10 +18,9 @@
 #ifndef NORMCHECK_PLUGIN_H_
 #define NORMCHECK_PLUGIN_H_
 
+#include <dlpack/dlpack.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <dlpack/dlpack.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,7 +49,12 @@ typedef enum nc_op {
   NC_OP_LAYER_NORM_2D = 5
 } nc_op;
 
-typedef enum nc_dtype { NC_DTYPE_FLOAT64 = 0, NC_DTYPE_FLOAT32 = 1, NC_DTYPE_FLOAT16 = 2, NC_DTYPE_BFLOAT16 = 3 } nc_dtype;
+typedef enum nc_dtype {
+  NC_DTYPE_FLOAT64 = 0,
+  NC_DTYPE_FLOAT32 = 1,
+  NC_DTYPE_FLOAT16 = 2,
+  NC_DTYPE_BFLOAT16 = 3
+} nc_dtype;
 /* Memory formats of x, dy, y, dx (strides say the same; a plugin may read strides and ignore this):
  * contiguous: row-major; channels_last: dim 1 innermost (rank >= 3); permuted: dim 0 innermost
  * (dense, dims in reverse memory order); strided: x[1:, 1:, ...] of a buffer one larger per dim. */
@@ -98,14 +102,14 @@ typedef struct nc_params {
 
 /* One normalization problem: everything supports() needs to decide. */
 typedef struct nc_problem {
-  int32_t op;        /* nc_op */
-  int32_t dtype;     /* nc_dtype: x, y, weight, bias, running stats, dy, dx */
-  int32_t layout;    /* nc_layout of x, dy, y and dx */
-  int32_t mode;      /* nc_mode */
-  int32_t direction; /* nc_direction */
-  int32_t device;    /* nc_device the tensors live on (always NC_DEVICE_CPU in version 1) */
-  int32_t profile;   /* nc_profile: whose conventions (momentum, running variance, errors) apply */
-  int32_t ndim;      /* rank of x, 1..NC_MAX_NDIM */
+  int32_t op;                 /* nc_op */
+  int32_t dtype;              /* nc_dtype: x, y, weight, bias, running stats, dy, dx */
+  int32_t layout;             /* nc_layout of x, dy, y and dx */
+  int32_t mode;               /* nc_mode */
+  int32_t direction;          /* nc_direction */
+  int32_t device;             /* nc_device the tensors live on (always NC_DEVICE_CPU in version 1) */
+  int32_t profile;            /* nc_profile: whose conventions (momentum, running variance, errors) apply */
+  int32_t ndim;               /* rank of x, 1..NC_MAX_NDIM */
   int64_t shape[NC_MAX_NDIM]; /* logical shape of x; entries past ndim are 0 */
   nc_params params;
   const char* descriptor; /* normcheck's one-line descriptor of the problem (for messages, logs) */
@@ -135,7 +139,8 @@ typedef int (*nc_supports_fn)(const nc_problem* problem, char* reason, size_t re
 /* forward: writes y, mean/rstd when passed, updates running_mean/running_var and
  * problem->params.num_batches_tracked (the only field of *problem it may change). Returns an
  * nc_status; on error, a one-line message in message (NUL-terminated, at most message_len bytes). */
-typedef int (*nc_forward_fn)(nc_problem* problem, const nc_tensors* tensors, char* message, size_t message_len);
+typedef int (*nc_forward_fn)(nc_problem* problem, const nc_tensors* tensors, char* message,
+                             size_t message_len);
 /* backward: called right after a successful forward on the same tensors (y, mean, rstd hold what
  * forward wrote); writes dx, dweight, dbias. Never updates running statistics. */
 typedef int (*nc_backward_fn)(const nc_problem* problem, const nc_tensors* tensors, char* message,
@@ -144,13 +149,13 @@ typedef int (*nc_backward_fn)(const nc_problem* problem, const nc_tensors* tenso
 /* The table normcheck_plugin_entry returns. It and its strings must stay valid while the library
  * is loaded (a static const object is the usual choice). */
 typedef struct nc_plugin_v1 {
-  uint32_t abi_version;     /* NORMCHECK_PLUGIN_ABI_VERSION: always the first field, in every version */
-  uint32_t flags;           /* NC_PLUGIN_* flags */
-  const char* name;         /* stable, unique, [A-Za-z0-9._-]{1,64}: the implementation's name in reports */
-  const char* description;  /* one line: what it is and which version */
-  nc_supports_fn supports;  /* required */
-  nc_forward_fn forward;    /* required */
-  nc_backward_fn backward;  /* optional: NULL means forward only (backward problems are refused) */
+  uint32_t abi_version;    /* NORMCHECK_PLUGIN_ABI_VERSION: always the first field, in every version */
+  uint32_t flags;          /* NC_PLUGIN_* flags */
+  const char* name;        /* stable, unique, [A-Za-z0-9._-]{1,64}: the implementation's name in reports */
+  const char* description; /* one line: what it is and which version */
+  nc_supports_fn supports; /* required */
+  nc_forward_fn forward;   /* required */
+  nc_backward_fn backward; /* optional: NULL means forward only (backward problems are refused) */
 } nc_plugin_v1;
 
 typedef const nc_plugin_v1* (*nc_plugin_entry_fn)(void);

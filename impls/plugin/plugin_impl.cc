@@ -30,9 +30,12 @@ std::string one_line(std::string s) {
 Status status_of(std::int32_t code, const std::string& message) {
   const std::string text = message.empty() ? "(no message)" : message;
   switch (code) {
-    case NC_ERROR_INPUT: return Status::error(text);  // the framework's own error, compared as is
-    case NC_ERROR_UNSUPPORTED: return Status::error("plugin refused at run time: " + text);
-    default: return Status::error("plugin error " + std::to_string(code) + ": " + text);
+    case NC_ERROR_INPUT:
+      return Status::error(text);  // the framework's own error, compared as is
+    case NC_ERROR_UNSUPPORTED:
+      return Status::error("plugin refused at run time: " + text);
+    default:
+      return Status::error("plugin error " + std::to_string(code) + ": " + text);
   }
 }
 
@@ -104,7 +107,8 @@ class PluginImplementation final : public Implementation {
     const auto code = static_cast<std::int32_t>(r.u32());
     const std::string message = one_line(r.str());
     const std::int64_t nbt = r.i64();
-    if (r.failed()) return Status::error("Expected a complete reply from the plugin worker, but got a truncated one");
+    if (r.failed())
+      return Status::error("Expected a complete reply from the plugin worker, but got a truncated one");
     if (code != NC_OK) return status_of(code, message);
     region->copy_outputs_to(out);
     out.num_batches_tracked = nbt;
@@ -154,8 +158,10 @@ Expected<std::unique_ptr<Implementation>> load_plugin(const std::string& path, c
   const std::string prefix(kPluginLoadErrorPrefix);
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) return Status::error(prefix + "Expected a plugin library at " + path + ", but got no such file");
-  if (fs::is_directory(st)) return Status::error(prefix + "Expected a plugin library at " + path + ", but got a directory");
+  if (!fs::exists(st))
+    return Status::error(prefix + "Expected a plugin library at " + path + ", but got no such file");
+  if (fs::is_directory(st))
+    return Status::error(prefix + "Expected a plugin library at " + path + ", but got a directory");
   WorkerConfig config;
   config.library_path = fs::absolute(path, ec).lexically_normal().string();  // dlopen must not search
   config.worker_path = resolve_worker_path(options);

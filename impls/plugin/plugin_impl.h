@@ -37,7 +37,8 @@ inline bool is_plugin_load_error(const Status& s) {
 /// refuses, a missing entry symbol, a NULL table, a wrong ABI version, a bad name or NULL
 /// required function pointers each come back as a one-line "cannot load plugin: ..." error.
 /// The Implementation's name() is the plugin's name. Not thread-safe: one call at a time.
-Expected<std::unique_ptr<Implementation>> load_plugin(const std::string& path, const PluginOptions& options = {});
+Expected<std::unique_ptr<Implementation>> load_plugin(const std::string& path,
+                                                      const PluginOptions& options = {});
 
 /// The worker executable load_plugin uses for these options (see PluginOptions::worker_path).
 std::string resolve_worker_path(const PluginOptions& options);

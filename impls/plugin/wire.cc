@@ -63,8 +63,9 @@ RecvError read_exact(int sock, char* dst, std::size_t n, bool has_deadline, Cloc
 }  // namespace
 
 const char* slot_name(int slot) {
-  static const char* const kNames[kNumSlots] = {"x",  "weight", "bias", "running_mean", "running_var", "grad_output",
-                                                "y",  "mean",   "rstd", "dx",           "dweight",     "dbias"};
+  static const char* const kNames[kNumSlots] = {"x",           "weight",      "bias",    "running_mean",
+                                                "running_var", "grad_output", "y",       "mean",
+                                                "rstd",        "dx",          "dweight", "dbias"};
   return slot >= 0 && slot < kNumSlots ? kNames[slot] : "?";
 }
 
@@ -131,7 +132,8 @@ Status send_message(int sock, const Writer& w, int fd) {
     }
     const ssize_t r = sendmsg(sock, &msg, MSG_NOSIGNAL);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return Status::error(std::string("cannot send to the plugin worker: ") + std::strerror(errno));
+    if (r <= 0)
+      return Status::error(std::string("cannot send to the plugin worker: ") + std::strerror(errno));
     sent += static_cast<std::size_t>(r);
   }
   return {};

@@ -24,16 +24,27 @@ enum class Kind : std::uint32_t {
 
 /// The tensors of a case, in this order, in the shared region (and in nc_tensors).
 enum Slot : int {
-  kX, kWeight, kBias, kRunningMean, kRunningVar, kGradOutput,
-  kY, kMean, kRstd, kDx, kDweight, kDbias, kNumSlots
+  kX,
+  kWeight,
+  kBias,
+  kRunningMean,
+  kRunningVar,
+  kGradOutput,
+  kY,
+  kMean,
+  kRstd,
+  kDx,
+  kDweight,
+  kDbias,
+  kNumSlots
 };
 const char* slot_name(int slot);
 
 /// Where one tensor lies in the case's region.
 struct SlotLayout {
   bool present = false;
-  std::uint32_t dtype = 0;  ///< normcheck::DType
-  std::int64_t offset = 0;  ///< bytes from the region's start (64-byte aligned)
+  std::uint32_t dtype = 0;                   ///< normcheck::DType
+  std::int64_t offset = 0;                   ///< bytes from the region's start (64-byte aligned)
   std::vector<std::int64_t> shape, strides;  ///< strides in elements
 };
 

@@ -35,7 +35,8 @@ void on_fatal_signal(int sig) {
   const int interrupted_errno = errno;
   // One framed kCrash message, built by hand: u32 length, then kind, signal, memory flag.
   const std::uint32_t frame[4] = {12, static_cast<std::uint32_t>(plugin_wire::Kind::kCrash),
-                                  static_cast<std::uint32_t>(sig), memory_exhausted(interrupted_errno) ? 1u : 0u};
+                                  static_cast<std::uint32_t>(sig),
+                                  memory_exhausted(interrupted_errno) ? 1u : 0u};
   if (g_sock >= 0) {
     const ssize_t ignored = write(g_sock, frame, sizeof(frame));
     (void)ignored;

@@ -181,8 +181,9 @@ int serve(const Args& a) {
 int main(int argc, char** argv) {
   normcheck::impls::plugin_worker::Args a;
   if (!normcheck::impls::plugin_worker::parse_args(argc, argv, a)) {
-    std::fprintf(stderr, "usage: normcheck-worker --fd N [--memory-limit BYTES] LIBRARY\n"
-                         "(started by normcheck to host a plugin; not meant to be run by hand)\n");
+    std::fprintf(stderr,
+                 "usage: normcheck-worker --fd N [--memory-limit BYTES] LIBRARY\n"
+                 "(started by normcheck to host a plugin; not meant to be run by hand)\n");
     return 2;
   }
   return normcheck::impls::plugin_worker::serve(a);

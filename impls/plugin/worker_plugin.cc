@@ -51,10 +51,12 @@ Expected<const nc_plugin_v1*> load_plugin_table(const std::string& path) {
   std::memcpy(&entry, &sym, sizeof(entry));  // object pointer -> function pointer, as POSIX allows
   const nc_plugin_v1* t = entry();
   if (t == nullptr)
-    return Status::error("Expected " NORMCHECK_PLUGIN_ENTRY_SYMBOL "() to return a plugin table, but got NULL");
+    return Status::error("Expected " NORMCHECK_PLUGIN_ENTRY_SYMBOL
+                         "() to return a plugin table, but got NULL");
   if (t->abi_version != NORMCHECK_PLUGIN_ABI_VERSION) {
     return Status::error("Expected plugin ABI version " + std::to_string(NORMCHECK_PLUGIN_ABI_VERSION) +
-                         ", but got " + std::to_string(t->abi_version) + " (rebuild the plugin against this normcheck's normcheck_plugin.h)");
+                         ", but got " + std::to_string(t->abi_version) +
+                         " (rebuild the plugin against this normcheck's normcheck_plugin.h)");
   }
   if (t->name == nullptr) return Status::error("Expected a plugin name, but got NULL");
   if (!valid_name(t->name))
@@ -83,8 +85,9 @@ nc_problem to_nc_problem(const Problem& p, const std::string& line, std::int64_t
   a.has_momentum = p.momentum ? 1 : 0;
   a.momentum = p.momentum.value_or(0.0);
   a.num_groups = p.op == Op::kGroupNorm ? p.num_groups : 1;
-  a.normalized_ndim =
-      p.op == Op::kLayerNorm || p.op == Op::kRmsNorm ? static_cast<std::int32_t>(p.normalized_shape.size()) : 0;
+  a.normalized_ndim = p.op == Op::kLayerNorm || p.op == Op::kRmsNorm
+                          ? static_cast<std::int32_t>(p.normalized_shape.size())
+                          : 0;
   a.affine = p.affine ? 1 : 0;
   a.bias = p.affine && p.bias ? 1 : 0;
   a.track_running_stats = tracks_running_stats(p) ? 1 : 0;
@@ -102,7 +105,8 @@ Status bind_case_tensors(const std::array<plugin_wire::SlotLayout, plugin_wire::
     out.present[static_cast<std::size_t>(i)] = s.present;
     if (!s.present) continue;
     if (s.dtype > static_cast<std::uint32_t>(DType::kBFloat16) || s.shape.size() != s.strides.size())
-      return Status::error(std::string("Expected a valid layout for ") + plugin_wire::slot_name(i) + ", but got garbage");
+      return Status::error(std::string("Expected a valid layout for ") + plugin_wire::slot_name(i) +
+                           ", but got garbage");
     TensorView& v = out.views[static_cast<std::size_t>(i)];
     v.dtype = static_cast<DType>(s.dtype);
     v.shape = s.shape;
@@ -111,14 +115,16 @@ Status bind_case_tensors(const std::array<plugin_wire::SlotLayout, plugin_wire::
     std::int64_t last = 0;
     for (std::size_t d = 0; d < s.shape.size(); ++d) {
       if (s.shape[d] < 0 || s.strides[d] < 0)
-        return Status::error(std::string("Expected non-negative dims and strides for ") + plugin_wire::slot_name(i));
+        return Status::error(std::string("Expected non-negative dims and strides for ") +
+                             plugin_wire::slot_name(i));
       if (s.shape[d] > 0) last += (s.shape[d] - 1) * s.strides[d];
     }
     const auto elem = static_cast<std::int64_t>(size_of(v.dtype));
     const bool empty = v.numel() == 0;
     if (s.offset < 0 || (!empty && static_cast<std::uint64_t>(s.offset + (last + 1) * elem) > size))
-      return Status::error(std::string("Expected ") + plugin_wire::slot_name(i) + " inside the case's region of " +
-                           std::to_string(size) + " bytes, but it reaches past it");
+      return Status::error(std::string("Expected ") + plugin_wire::slot_name(i) +
+                           " inside the case's region of " + std::to_string(size) +
+                           " bytes, but it reaches past it");
     v.data = base + s.offset;
     out.dl[static_cast<std::size_t>(i)] = as_dltensor(v);
   }
@@ -126,8 +132,8 @@ Status bind_case_tensors(const std::array<plugin_wire::SlotLayout, plugin_wire::
     return out.present[static_cast<std::size_t>(slot)] ? &out.dl[static_cast<std::size_t>(slot)] : nullptr;
   };
   using namespace plugin_wire;
-  out.tensors = nc_tensors{at(kX),  at(kWeight), at(kBias), at(kRunningMean), at(kRunningVar), at(kGradOutput),
-                           at(kY),  at(kMean),   at(kRstd), at(kDx),          at(kDweight),    at(kDbias)};
+  out.tensors = nc_tensors{at(kX), at(kWeight), at(kBias), at(kRunningMean), at(kRunningVar), at(kGradOutput),
+                           at(kY), at(kMean),   at(kRstd), at(kDx),          at(kDweight),    at(kDbias)};
   return {};
 }
 

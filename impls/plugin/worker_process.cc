@@ -61,9 +61,12 @@ Expected<std::unique_ptr<WorkerProcess>> WorkerProcess::start(const WorkerConfig
   posix_spawn_file_actions_adddup2(&fa, sv[1], kChildFd);
   posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);  // keep the host's stdout clean
   const std::string fd_arg = std::to_string(kChildFd), limit_arg = std::to_string(c.memory_limit);
-  std::vector<char*> argv = {const_cast<char*>(c.worker_path.c_str()), const_cast<char*>("--fd"),
-                             const_cast<char*>(fd_arg.c_str()),        const_cast<char*>("--memory-limit"),
-                             const_cast<char*>(limit_arg.c_str()),     const_cast<char*>(c.library_path.c_str()),
+  std::vector<char*> argv = {const_cast<char*>(c.worker_path.c_str()),
+                             const_cast<char*>("--fd"),
+                             const_cast<char*>(fd_arg.c_str()),
+                             const_cast<char*>("--memory-limit"),
+                             const_cast<char*>(limit_arg.c_str()),
+                             const_cast<char*>(c.library_path.c_str()),
                              nullptr};
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, c.worker_path.c_str(), &fa, nullptr, argv.data(), environ);
@@ -103,7 +106,8 @@ WorkerProcess::~WorkerProcess() {
 
 Expected<std::vector<char>> WorkerProcess::call(const plugin_wire::Writer& request, Kind kind, int fd) {
   if (!alive()) return Status::error("plugin worker is not running");
-  if (Status s = plugin_wire::send_message(sock_, request, fd); !s) return Status::error(death_message(false, 0, false));
+  if (Status s = plugin_wire::send_message(sock_, request, fd); !s)
+    return Status::error(death_message(false, 0, false));
   return await(kind, config_.timeout);
 }
 
@@ -129,16 +133,19 @@ Expected<std::vector<char>> WorkerProcess::await(Kind kind, std::chrono::millise
   if (got != kind) {
     kill_and_reap();
     return Status::error("Expected a reply of kind " + std::to_string(static_cast<std::uint32_t>(kind)) +
-                         " from the plugin worker, but got " + std::to_string(static_cast<std::uint32_t>(got)));
+                         " from the plugin worker, but got " +
+                         std::to_string(static_cast<std::uint32_t>(got)));
   }
   return std::move(m.bytes);
 }
 
 std::string WorkerProcess::death_message(bool have_note, std::uint32_t note_signal, bool memory_exhausted) {
   const int status = reap(std::chrono::milliseconds(2000));
-  const int sig = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : (have_note ? static_cast<int>(note_signal) : 0);
+  const int sig =
+      status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : (have_note ? static_cast<int>(note_signal) : 0);
   if (memory_exhausted && config_.memory_limit > 0)
-    return "plugin exceeded memory limit " + format_bytes(config_.memory_limit) + " (" + signal_text(sig) + ")";
+    return "plugin exceeded memory limit " + format_bytes(config_.memory_limit) + " (" + signal_text(sig) +
+           ")";
   if (sig != 0) return "plugin crashed: " + signal_text(sig);
   if (status == -2) return "plugin crashed: it closed the worker's connection and did not exit (killed)";
   if (status >= 0 && WIFEXITED(status))

@@ -15,8 +15,8 @@
 namespace normcheck::impls {
 
 struct WorkerConfig {
-  std::string worker_path;   ///< the normcheck-worker executable
-  std::string library_path;  ///< the plugin, absolute
+  std::string worker_path;                         ///< the normcheck-worker executable
+  std::string library_path;                        ///< the plugin, absolute
   std::chrono::milliseconds timeout{10'000};       ///< per request
   std::chrono::milliseconds load_timeout{30'000};  ///< for the hello
   std::uint64_t memory_limit = 0;                  ///< RLIMIT_AS of the worker; 0: none

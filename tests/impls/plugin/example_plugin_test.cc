@@ -17,7 +17,8 @@ struct Shape {
 };
 
 /// Runs p through the plugin and the reference; the same error, or outputs within the bound.
-void check_against_reference(impls::Implementation& impl, const Problem& p, std::uint64_t seed, double offset) {
+void check_against_reference(impls::Implementation& impl, const Problem& p, std::uint64_t seed,
+                             double offset) {
   const std::string repro = "REPRO: normcheck repro '" + to_string(p) + "'";
   ASSERT_EQ(impl.supports(p), std::nullopt) << repro;
   OwnedInputs in = make_inputs(p, seed, offset);
@@ -114,7 +115,8 @@ TEST(PluginSharedMemory, EveryLayoutReachesThePluginAndComesBack) {
     ASSERT_TRUE(r.status.ok()) << name(layout) << ": " << r.status.message();
     for (std::int64_t i = 0; i < in.x.numel(); ++i) {
       ASSERT_EQ(r.out.views.y.get_linear(i), in.x.view().get_linear(i)) << name(layout) << " y[" << i << "]";
-      ASSERT_EQ(r.out.views.dx->get_linear(i), in.grad_output.view().get_linear(i)) << name(layout) << " dx[" << i << "]";
+      ASSERT_EQ(r.out.views.dx->get_linear(i), in.grad_output.view().get_linear(i))
+          << name(layout) << " dx[" << i << "]";
     }
   }
 }

@@ -26,7 +26,8 @@ void expect_failure_then_recovery(impls::Implementation& impl, const std::string
   OwnedInputs in2 = make_inputs(good, 2);
   RunResult r2 = run_case(impl, good, in2.inputs);
   ASSERT_TRUE(r2.status.ok()) << r2.status.message();
-  for (std::int64_t i = 0; i < in2.x.numel(); ++i) EXPECT_EQ(r2.out.views.y.get_linear(i), in2.x.view().get_linear(i));
+  for (std::int64_t i = 0; i < in2.x.numel(); ++i)
+    EXPECT_EQ(r2.out.views.y.get_linear(i), in2.x.view().get_linear(i));
 }
 
 TEST(PluginFailure, SegfaultIsReportedAndTheNextCaseRuns) {
@@ -89,7 +90,8 @@ TEST(PluginFailure, ClaimsSupportAndWritesNothingLeavesThePoison) {
   OwnedInputs in = make_inputs(p, 3);
   RunResult r = run_case(*impl, p, in.inputs);
   ASSERT_TRUE(r.status.ok()) << r.status.message();
-  for (std::int64_t i = 0; i < r.out.views.y.numel(); ++i) EXPECT_TRUE(std::isnan(r.out.views.y.get_linear(i)));
+  for (std::int64_t i = 0; i < r.out.views.y.numel(); ++i)
+    EXPECT_TRUE(std::isnan(r.out.views.y.get_linear(i)));
   const auto want = reference::evaluate(p, in.inputs);
   ASSERT_TRUE(want.ok()) << want.message();
   EXPECT_FALSE(properties::compare(p, *want, r.out.views).ok()) << "the suite must see the poison";

@@ -23,7 +23,8 @@ std::string load_error(const std::string& path, const impls::PluginOptions& o = 
 
 TEST(PluginLoad, MissingFile) {
   const std::string m = load_error("/nonexistent/libnorms.so");
-  EXPECT_EQ(m, "cannot load plugin: Expected a plugin library at /nonexistent/libnorms.so, but got no such file");
+  EXPECT_EQ(
+      m, "cannot load plugin: Expected a plugin library at /nonexistent/libnorms.so, but got no such file");
 }
 
 TEST(PluginLoad, Directory) {
@@ -41,14 +42,17 @@ TEST(PluginLoad, NotASharedLibrary) {
 
 TEST(PluginLoad, MissingEntrySymbol) {
   const std::string m = load_error(bad_plugin("no_entry"));
-  EXPECT_NE(m.find(bad_plugin("no_entry") + ": Expected the entry symbol normcheck_plugin_entry, but got none"),
-            std::string::npos)
+  EXPECT_NE(
+      m.find(bad_plugin("no_entry") + ": Expected the entry symbol normcheck_plugin_entry, but got none"),
+      std::string::npos)
       << m;
 }
 
 TEST(PluginLoad, NullTable) {
   const std::string m = load_error(bad_plugin("null_table"));
-  EXPECT_NE(m.find("Expected normcheck_plugin_entry() to return a plugin table, but got NULL"), std::string::npos) << m;
+  EXPECT_NE(m.find("Expected normcheck_plugin_entry() to return a plugin table, but got NULL"),
+            std::string::npos)
+      << m;
 }
 
 TEST(PluginLoad, WrongAbiVersion) {
@@ -65,7 +69,9 @@ TEST(PluginLoad, MissingWorkerExecutable) {
   impls::PluginOptions o;
   o.worker_path = "/nonexistent/normcheck-worker";
   const std::string m = load_error(example_plugin(), o);
-  EXPECT_NE(m.find("Expected the plugin worker executable at /nonexistent/normcheck-worker"), std::string::npos) << m;
+  EXPECT_NE(m.find("Expected the plugin worker executable at /nonexistent/normcheck-worker"),
+            std::string::npos)
+      << m;
 }
 
 TEST(PluginLoad, ExamplePluginNameDescriptionCapabilities) {

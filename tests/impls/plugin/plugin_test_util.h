@@ -16,7 +16,9 @@
 namespace normcheck::testing {
 
 /// A deliberately bad plugin from tests/impls/plugin/bad/ by its file's stem ("segfault").
-inline std::string bad_plugin(const std::string& stem) { return std::string(NC_BAD_PLUGIN_DIR) + "/" + stem + ".so"; }
+inline std::string bad_plugin(const std::string& stem) {
+  return std::string(NC_BAD_PLUGIN_DIR) + "/" + stem + ".so";
+}
 inline std::string example_plugin() { return NC_EXAMPLE_PLUGIN; }
 
 /// The bad plugins misbehave on cases whose leading dim is this (bad/bad_plugin.h).
@@ -90,7 +92,8 @@ inline RunResult run_case(impls::Implementation& impl, const Problem& p, const I
 }
 
 /// Loads a plugin that must load.
-inline std::unique_ptr<impls::Implementation> load_ok(const std::string& path, const impls::PluginOptions& o = {}) {
+inline std::unique_ptr<impls::Implementation> load_ok(const std::string& path,
+                                                      const impls::PluginOptions& o = {}) {
   Expected<std::unique_ptr<impls::Implementation>> impl = impls::load_plugin(path, o);
   EXPECT_TRUE(impl.ok()) << impl.message();
   return impl ? std::move(*impl) : nullptr;

@@ -25,9 +25,9 @@ static inline void copy_x_to_y(const nc_tensors* t) {
 #define NC_TRIGGER_DIM 13
 static inline int triggered(const nc_problem* p) { return p->shape[0] == NC_TRIGGER_DIM; }
 
-#define NC_BAD_PLUGIN(NAME, SUPPORTS, FORWARD)                                                          \
-  static const nc_plugin_v1 kTable = {NORMCHECK_PLUGIN_ABI_VERSION, 0, NAME, "deliberately bad: " NAME, \
-                                      SUPPORTS, FORWARD, NULL};                                       \
+#define NC_BAD_PLUGIN(NAME, SUPPORTS, FORWARD)                                                    \
+  static const nc_plugin_v1 kTable = {                                                            \
+      NORMCHECK_PLUGIN_ABI_VERSION, 0, NAME, "deliberately bad: " NAME, SUPPORTS, FORWARD, NULL}; \
   NC_PLUGIN_EXPORT const nc_plugin_v1* normcheck_plugin_entry(void) { return &kTable; }
 
 #endif

@@ -16,7 +16,8 @@ static void copy(const DLTensor* from, DLTensor* to) {
   const size_t elem = from->dtype.bits / 8;
   for (int d = 0; d < from->ndim; ++d) n *= from->shape[d];
   for (int64_t i = 0; i < n; ++i)
-    memcpy((char*)to->data + offset_of(to, i) * elem, (const char*)from->data + offset_of(from, i) * elem, elem);
+    memcpy((char*)to->data + offset_of(to, i) * elem, (const char*)from->data + offset_of(from, i) * elem,
+           elem);
 }
 
 static int forward(nc_problem* p, const nc_tensors* t, char* msg, size_t len) {
@@ -35,6 +36,11 @@ static int backward(const nc_problem* p, const nc_tensors* t, char* msg, size_t 
   return NC_OK;
 }
 
-static const nc_plugin_v1 kTable = {NORMCHECK_PLUGIN_ABI_VERSION, 0, "identity", "y = x through the strides",
-                                    claims_everything, forward, backward};
+static const nc_plugin_v1 kTable = {NORMCHECK_PLUGIN_ABI_VERSION,
+                                    0,
+                                    "identity",
+                                    "y = x through the strides",
+                                    claims_everything,
+                                    forward,
+                                    backward};
 NC_PLUGIN_EXPORT const nc_plugin_v1* normcheck_plugin_entry(void) { return &kTable; }
