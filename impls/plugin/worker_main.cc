@@ -152,7 +152,13 @@ int serve(const Args& a) {
   setrlimit(RLIMIT_CORE, &no_core);  // a crashing plugin is expected here, not a core file
   install_crash_reporter(sock, a.memory_limit);
   const Expected<const nc_plugin_v1*> table = load_plugin_table(a.library);
-  if (table && a.memory_limit > 0) {
+  // AddressSanitizer reserves terabytes of shadow address space: RLIMIT_AS cannot work beside it.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kCanLimitAddressSpace = false;
+#else
+  constexpr bool kCanLimitAddressSpace = true;
+#endif
+  if (table && a.memory_limit > 0 && kCanLimitAddressSpace) {
     const rlimit as{a.memory_limit, a.memory_limit};
     if (setrlimit(RLIMIT_AS, &as) != 0) std::fprintf(stderr, "normcheck-worker: cannot set RLIMIT_AS\n");
   }
