@@ -1,4 +1,5 @@
 // The catalogue of mutants and the family's hook (impls/mutants/mutants.h).
+#include <utility>
 #include <vector>
 
 #include "impls/mutants/mutant.h"
@@ -29,7 +30,14 @@ void add_mutant_implementations(std::vector<std::unique_ptr<Implementation>>& ou
 const std::vector<MutantInfo>& mutant_catalog() {
   static const std::vector<MutantInfo> infos = [] {
     std::vector<MutantInfo> v;
-    for (const mutants::MutantEntry& e : entries()) v.push_back(e.info);
+    for (const mutants::MutantEntry& e : entries()) {
+      // The witness as the canonical one-line descriptor (every field), as a REPRO line prints it.
+      MutantInfo info = e.info;
+      const Expected<Problem> p = parse_problem(info.witness);
+      NC_CHECK(p.ok(), info.name + "'s witness: " + p.message());
+      info.witness = to_string(*p);
+      v.push_back(std::move(info));
+    }
     return v;
   }();
   return infos;

@@ -18,25 +18,16 @@
 
 namespace normcheck::impls {
 
-/// How a witness's inputs are drawn (impls/mutants/witness.h): x = offset + spread * U(-1, 1),
-/// or x = offset everywhere when constant; x[nan_at] = NaN when nan_at >= 0.
-struct WitnessData {
-  double offset = 0;
-  double spread = 1;
-  bool constant = false;
-  std::int64_t nan_at = -1;
-};
-
 /// One mutant, described for the kill matrix.
 struct MutantInfo {
   std::string name;       ///< "mutant-<slug>"
   std::string bug;        ///< one line: the bug in words
   std::string bug_class;  ///< statistics, precision, epsilon, running-stats, mode, axes, affine,
-                          ///< indexing, bounds, backward, nan-propagation, determinism, saved-stats
-  std::string witness;    ///< a problem descriptor line (parse_problem) on which the mutant
-                          ///< differs from the reference beyond the bound, with inputs drawn by
-                          ///< make_witness_inputs(problem, data) from the problem's seed
-  WitnessData data;
+                          ///< indexing, bounds, edge-case, backward, nan-propagation, determinism,
+                          ///< saved-stats
+  std::string witness;    ///< a problem descriptor line (to_string's canonical form) on which the
+                          ///< mutant differs from the reference beyond the bound; its seed= and
+                          ///< values= say how the inputs are drawn (impls/mutants/witness.h)
   /// What the witness shows: "outputs" (beyond the bound or a refusal mismatch), "bits" (two
   /// calls differ bitwise, each within the bound), "neighbour" (an element outside the set is
   /// clobbered), "running-buffers" (the running buffers change where they must not).

@@ -109,25 +109,17 @@ void add_axes_mutants(std::vector<MutantEntry>& out) {
   out.push_back(
       entry<BatchNormOverNOnly>({"mutant-batch-norm-over-n-only",
                                  "batch_norm statistics over N only: one set per (c, spatial position)",
-                                 "axes",
-                                 "batch_norm shape=4x3x5 track_running_stats=0 seed=30",
-                                 {}}));
+                                 "axes", "batch_norm shape=4x3x5 track_running_stats=0 seed=30"}));
   out.push_back(
       entry<LayerNormLastDimOnly>({"mutant-layer-norm-last-dim-only",
                                    "layer_norm over the last dim only when normalized_shape has rank 2",
-                                   "axes",
-                                   "layer_norm shape=2x3x4 normalized_shape=3x4 seed=31",
-                                   {}}));
+                                   "axes", "layer_norm shape=2x3x4 normalized_shape=3x4 seed=31"}));
   out.push_back(entry<LayerNorm2dWrongDim>({"mutant-layer-norm-2d-wrong-dim",
-                                            "layer_norm_2d normalizes over W instead of C",
-                                            "axes",
-                                            "layer_norm_2d shape=2x4x3x5 seed=32",
-                                            {}}));
+                                            "layer_norm_2d normalizes over W instead of C", "axes",
+                                            "layer_norm_2d shape=2x4x3x5 seed=32"}));
   out.push_back(entry<GroupNormPerGroupAffine>({"mutant-group-norm-per-group-affine",
                                                 "group_norm gamma/beta indexed by group instead of channel",
-                                                "affine",
-                                                "group_norm shape=2x6x5 groups=3 seed=33",
-                                                {}}));
+                                                "affine", "group_norm shape=2x6x5 groups=3 seed=33"}));
 }
 
 }  // namespace normcheck::impls::mutants

@@ -76,28 +76,19 @@ class DbiasMissing final : public Mutant {
 }  // namespace
 
 void add_backward_mutants(std::vector<MutantEntry>& out) {
-  out.push_back(
-      entry<BackwardNoMeanTerm>({"mutant-backward-no-mean-term",
-                                 "dx omits the mean term: rstd/m * (m g - xhat sum(g xhat))",
-                                 "backward",
-                                 "layer_norm shape=4x64 normalized_shape=64 direction=backward seed=50",
-                                 {}}));
+  out.push_back(entry<BackwardNoMeanTerm>(
+      {"mutant-backward-no-mean-term", "dx omits the mean term: rstd/m * (m g - xhat sum(g xhat))",
+       "backward", "layer_norm shape=4x64 normalized_shape=64 direction=backward seed=50"}));
   out.push_back(entry<DweightFirstSampleOnly>({"mutant-dweight-first-sample-only",
-                                               "dweight summed over the first sample only",
-                                               "backward",
-                                               "batch_norm shape=4x3x5 direction=backward seed=51",
-                                               {}}));
+                                               "dweight summed over the first sample only", "backward",
+                                               "batch_norm shape=4x3x5 direction=backward seed=51"}));
   out.push_back(
       entry<DweightNotReducedOverSpatial>({"mutant-dweight-not-reduced-over-spatial",
                                            "dweight not reduced over the spatial dims (position 0 only)",
-                                           "backward",
-                                           "batch_norm shape=4x3x5 direction=backward seed=52",
-                                           {}}));
-  out.push_back(entry<DbiasMissing>({"mutant-dbias-missing",
-                                     "dbias never computed (left zero)",
-                                     "backward",
-                                     "layer_norm shape=4x64 normalized_shape=64 direction=backward seed=53",
-                                     {}}));
+                                           "backward", "batch_norm shape=4x3x5 direction=backward seed=52"}));
+  out.push_back(
+      entry<DbiasMissing>({"mutant-dbias-missing", "dbias never computed (left zero)", "backward",
+                           "layer_norm shape=4x64 normalized_shape=64 direction=backward seed=53"}));
 }
 
 }  // namespace normcheck::impls::mutants

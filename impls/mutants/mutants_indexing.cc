@@ -88,27 +88,17 @@ class IndexWraps16Bit final : public Mutant {
 void add_indexing_mutants(std::vector<MutantEntry>& out) {
   out.push_back(entry<ChannelsLastTailChannels>(
       {"mutant-channels-last-tail-channels",
-       "channels-last: channels past the last multiple of 8 read with the NCHW offset",
-       "indexing",
-       "batch_norm shape=2x12x3x3 layout=channels_last seed=40",
-       {}}));
+       "channels-last: channels past the last multiple of 8 read with the NCHW offset", "indexing",
+       "batch_norm shape=2x12x3x3 layout=channels_last seed=40"}));
   out.push_back(entry<SetTailUnwritten>({"mutant-set-tail-unwritten",
                                          "elements past the last multiple of 8 in a set never written",
-                                         "bounds",
-                                         "layer_norm shape=4x37 normalized_shape=37 seed=41",
-                                         {}}));
+                                         "bounds", "layer_norm shape=4x37 normalized_shape=37 seed=41"}));
   out.push_back(entry<WritePastRowEnd>({"mutant-write-past-row-end",
-                                        "off-by-one row loop clobbers the next row's first element",
-                                        "bounds",
-                                        "layer_norm shape=4x16 normalized_shape=16 seed=42",
-                                        {},
-                                        "neighbour"}));
-  out.push_back(
-      entry<IndexWraps16Bit>({"mutant-index-wraps-16bit",
-                              "element index computed in uint16_t: tensors over 65536 elements alias",
-                              "indexing",
-                              "layer_norm shape=2x33000 normalized_shape=33000 seed=43",
-                              {}}));
+                                        "off-by-one row loop clobbers the next row's first element", "bounds",
+                                        "layer_norm shape=4x16 normalized_shape=16 seed=42", "neighbour"}));
+  out.push_back(entry<IndexWraps16Bit>(
+      {"mutant-index-wraps-16bit", "element index computed in uint16_t: tensors over 65536 elements alias",
+       "indexing", "layer_norm shape=2x33000 normalized_shape=33000 seed=43"}));
 }
 
 }  // namespace normcheck::impls::mutants

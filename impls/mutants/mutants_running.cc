@@ -147,47 +147,29 @@ class KerasOnnxMomentumSwapped final : public Mutant {
 void add_running_mutants(std::vector<MutantEntry>& out) {
   out.push_back(entry<BiasedRunningVar>({"mutant-biased-running-var",
                                          "pytorch: running_var updated with the biased batch variance",
-                                         "running-stats",
-                                         "batch_norm shape=4x3x5 seed=20",
-                                         {}}));
+                                         "running-stats", "batch_norm shape=4x3x5 seed=20"}));
   out.push_back(entry<MomentumWrongSide>({"mutant-momentum-wrong-side",
                                           "pytorch: running = momentum * running + (1 - momentum) * batch",
-                                          "running-stats",
-                                          "batch_norm shape=4x3x5 seed=21",
-                                          {}}));
-  out.push_back(entry<MomentumNoneIgnored>({"mutant-momentum-none-ignored",
-                                            "momentum=None (cumulative average) treated as momentum 0.1",
-                                            "running-stats",
-                                            "batch_norm shape=4x3x5 momentum=none seed=22",
-                                            {}}));
-  out.push_back(entry<RunningStatsUpdatedInEval>({"mutant-running-stats-updated-in-eval",
-                                                  "running statistics updated in eval mode",
-                                                  "mode",
-                                                  "batch_norm shape=4x3x5 mode=eval seed=23",
-                                                  {},
-                                                  "running-buffers"}));
+                                          "running-stats", "batch_norm shape=4x3x5 seed=21"}));
+  out.push_back(entry<MomentumNoneIgnored>(
+      {"mutant-momentum-none-ignored", "momentum=None (cumulative average) treated as momentum 0.1",
+       "running-stats", "batch_norm shape=4x3x5 momentum=none seed=22"}));
+  out.push_back(entry<RunningStatsUpdatedInEval>(
+      {"mutant-running-stats-updated-in-eval", "running statistics updated in eval mode", "mode",
+       "batch_norm shape=4x3x5 mode=eval seed=23", "running-buffers"}));
   out.push_back(entry<EvalUsesBatchStats>({"mutant-eval-uses-batch-stats",
                                            "eval mode normalizes with batch statistics despite running stats",
-                                           "mode",
-                                           "batch_norm shape=4x3x5 mode=eval seed=24",
-                                           {}}));
+                                           "mode", "batch_norm shape=4x3x5 mode=eval seed=24"}));
   out.push_back(entry<SingleValueNoGuard>(
       {"mutant-single-value-no-guard",
-       "training with one value per set not refused: m/(m-1) = 1/0 puts NaN into running_var",
-       "bounds",
-       "batch_norm shape=1x3 seed=25",
-       {}}));
-  out.push_back(entry<BatchesNotCounted>({"mutant-batches-not-counted",
-                                          "num_batches_tracked never incremented",
-                                          "running-stats",
-                                          "batch_norm shape=4x3x5 seed=26",
-                                          {}}));
+       "training with one value per set not refused: m/(m-1) = 1/0 puts NaN into running_var", "edge-case",
+       "batch_norm shape=1x3 seed=25"}));
   out.push_back(
-      entry<KerasOnnxMomentumSwapped>({"mutant-keras-onnx-momentum-swapped",
-                                       "keras/onnx: momentum weights the batch (PyTorch's convention)",
-                                       "running-stats",
-                                       "batch_norm shape=4x3x5 profile=keras seed=27",
-                                       {}}));
+      entry<BatchesNotCounted>({"mutant-batches-not-counted", "num_batches_tracked never incremented",
+                                "running-stats", "batch_norm shape=4x3x5 seed=26"}));
+  out.push_back(entry<KerasOnnxMomentumSwapped>(
+      {"mutant-keras-onnx-momentum-swapped", "keras/onnx: momentum weights the batch (PyTorch's convention)",
+       "running-stats", "batch_norm shape=4x3x5 profile=keras seed=27"}));
 }
 
 }  // namespace normcheck::impls::mutants

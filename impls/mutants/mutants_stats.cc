@@ -216,65 +216,41 @@ class SequentialSum final : public Mutant {
 }  // namespace
 
 void add_stats_mutants(std::vector<MutantEntry>& out) {
-  out.push_back(entry<OnePassVariance>({"mutant-one-pass-variance",
-                                        "variance as E[x^2] - E[x]^2 (one pass), clamped at 0",
-                                        "statistics",
-                                        "layer_norm shape=4x256 normalized_shape=256 seed=1",
-                                        {.offset = 1e4}}));
+  out.push_back(entry<OnePassVariance>(
+      {"mutant-one-pass-variance", "variance as E[x^2] - E[x]^2 (one pass), clamped at 0", "statistics",
+       "layer_norm shape=4x256 normalized_shape=256 seed=1 values=uniform:10000:1"}));
+  out.push_back(entry<Fp16Accumulation>(
+      {"mutant-fp16-accumulation", "16-bit data accumulated and normalized in float16 instead of float32",
+       "precision",
+       "layer_norm shape=4x2048 normalized_shape=2048 dtype=float16 seed=2 values=uniform:8:1"}));
   out.push_back(
-      entry<Fp16Accumulation>({"mutant-fp16-accumulation",
-                               "16-bit data accumulated and normalized in float16 instead of float32",
-                               "precision",
-                               "layer_norm shape=4x2048 normalized_shape=2048 dtype=float16 seed=2",
-                               {.offset = 8}}));
-  out.push_back(entry<EpsOutsideSqrt>({"mutant-eps-outside-sqrt",
-                                       "rstd = 1 / (sqrt(var) + eps)",
-                                       "epsilon",
-                                       "layer_norm shape=4x64 normalized_shape=64 seed=3",
-                                       {.spread = 0.1}}));
-  out.push_back(entry<EpsFlushedFp16>({"mutant-eps-flushed-fp16",
-                                       "float16: eps below 2^-14 (fp16's smallest normal) flushed to 0",
-                                       "epsilon",
-                                       "layer_norm shape=4x64 normalized_shape=64 dtype=float16 seed=4",
-                                       {.offset = 1.5, .constant = true}}));
+      entry<EpsOutsideSqrt>({"mutant-eps-outside-sqrt", "rstd = 1 / (sqrt(var) + eps)", "epsilon",
+                             "layer_norm shape=4x64 normalized_shape=64 seed=3 values=uniform:0:0.1"}));
+  out.push_back(entry<EpsFlushedFp16>(
+      {"mutant-eps-flushed-fp16", "float16: eps below 2^-14 (fp16's smallest normal) flushed to 0", "epsilon",
+       "layer_norm shape=4x64 normalized_shape=64 dtype=float16 seed=4 values=constant:1.5"}));
+  out.push_back(entry<UnbiasedOutputVariance>(
+      {"mutant-unbiased-output-variance", "output normalized with the unbiased variance (divides by m - 1)",
+       "statistics", "group_norm shape=2x4x2x2 groups=2 seed=5"}));
+  out.push_back(entry<NanLeaksAcrossSets>(
+      {"mutant-nan-leaks-across-sets", "a tensor-wide amax pre-scale: one NaN poisons every set",
+       "nan-propagation", "layer_norm shape=4x16 normalized_shape=16 seed=6 values=nan"}));
+  out.push_back(entry<NondeterministicSumOrder>(
+      {"mutant-nondeterministic-sum-order", "summation order changes from call to call (different bits)",
+       "determinism", "layer_norm shape=8x1000 normalized_shape=1000 seed=7", "bits"}));
   out.push_back(
-      entry<UnbiasedOutputVariance>({"mutant-unbiased-output-variance",
-                                     "output normalized with the unbiased variance (divides by m - 1)",
-                                     "statistics",
-                                     "group_norm shape=2x4x2x2 groups=2 seed=5",
-                                     {}}));
-  out.push_back(entry<NanLeaksAcrossSets>({"mutant-nan-leaks-across-sets",
-                                           "a tensor-wide amax pre-scale: one NaN poisons every set",
-                                           "nan-propagation",
-                                           "layer_norm shape=4x16 normalized_shape=16 seed=6",
-                                           {.nan_at = 3}}));
-  out.push_back(entry<NondeterministicSumOrder>({"mutant-nondeterministic-sum-order",
-                                                 "summation order changes from call to call (different bits)",
-                                                 "determinism",
-                                                 "layer_norm shape=8x1000 normalized_shape=1000 seed=7",
-                                                 {},
-                                                 "bits"}));
-  out.push_back(entry<RmsSubtractsMean>({"mutant-rms-subtracts-mean",
-                                         "rms_norm subtracts the mean first",
-                                         "statistics",
-                                         "rms_norm shape=4x64 normalized_shape=64 seed=8",
-                                         {.offset = 0.5}}));
+      entry<RmsSubtractsMean>({"mutant-rms-subtracts-mean", "rms_norm subtracts the mean first", "statistics",
+                               "rms_norm shape=4x64 normalized_shape=64 seed=8 values=uniform:0.5:1"}));
+  out.push_back(entry<EpsNoneFloat64Epsilon>(
+      {"mutant-eps-none-float64-epsilon", "eps=None uses float64's machine epsilon for every dtype",
+       "epsilon",
+       "rms_norm shape=4x64 normalized_shape=64 dtype=float32 eps=none seed=9 values=uniform:0:0.001"}));
   out.push_back(
-      entry<EpsNoneFloat64Epsilon>({"mutant-eps-none-float64-epsilon",
-                                    "eps=None uses float64's machine epsilon for every dtype",
-                                    "epsilon",
-                                    "rms_norm shape=4x64 normalized_shape=64 dtype=float32 eps=none seed=9",
-                                    {.spread = 1e-3}}));
-  out.push_back(entry<SavedRstdIsStd>({"mutant-saved-rstd-is-std",
-                                       "saved rstd holds sqrt(var + eps), not its inverse",
-                                       "saved-stats",
-                                       "layer_norm shape=4x64 normalized_shape=64 seed=10",
-                                       {}}));
-  out.push_back(entry<SequentialSum>({"mutant-sequential-sum",
-                                      "naive left-to-right float32 sums (error grows with m, not log m)",
-                                      "precision",
-                                      "layer_norm shape=1x65536 normalized_shape=65536 seed=11",
-                                      {.offset = 100.3, .spread = 0.01}}));
+      entry<SavedRstdIsStd>({"mutant-saved-rstd-is-std", "saved rstd holds sqrt(var + eps), not its inverse",
+                             "saved-stats", "layer_norm shape=4x64 normalized_shape=64 seed=10"}));
+  out.push_back(entry<SequentialSum>(
+      {"mutant-sequential-sum", "naive left-to-right float32 sums (error grows with m, not log m)",
+       "precision", "layer_norm shape=1x65536 normalized_shape=65536 seed=11 values=uniform:100.3:0.01"}));
 }
 
 }  // namespace normcheck::impls::mutants

@@ -1,10 +1,12 @@
 #pragma once
-/// The inputs of a mutant's witness problem: drawn from the problem's seed, in its layout, as
-/// the implementation tests draw them (x = offset + spread * U(-1, 1); weight U(0.5, 1.5);
-/// bias, running_mean, dy U(-1, 1); running_var U(0.5, 1.5); num_batches_tracked 3).
-#include "impls/mutants/mutants.h"
+/// The inputs of a mutant's witness problem, drawn from the problem's seed and values= field
+/// (problem.h's Values) in its layout: x as values= says (normal, uniform, constant, nan, inf);
+/// weight U(0.5, 1.5); bias, running_mean and dy U(-1, 1); running_var U(0.5, 1.5);
+/// num_batches_tracked 3. The distributions are the descriptor's; the exact draws are this
+/// function's (the property suite's generator draws the same distributions with its own stream).
 #include "normcheck/inputs.h"
 #include "normcheck/problem.h"
+#include "normcheck/status.h"
 #include "normcheck/tensor.h"
 
 namespace normcheck::impls {
@@ -15,7 +17,8 @@ struct WitnessInputs {
   Inputs inputs;
 };
 
-/// Precondition: p is valid.
-WitnessInputs make_witness_inputs(const Problem& p, const WitnessData& data);
+/// Fails for an invalid problem, and for values= kinds it does not draw (large, tiny,
+/// exact_pairs: no witness needs them).
+Expected<WitnessInputs> make_witness_inputs(const Problem& p);
 
 }  // namespace normcheck::impls
