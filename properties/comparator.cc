@@ -44,6 +44,7 @@ OutputAgreement compare_one(std::string_view name, const Tensor& want, const Ten
                           " (bound " + fmt_double(bi) + ", " + fmt_double(ulps) + " ulp)";
     }
     if (ulps > a.max_ulp) a.max_ulp = ulps;
+    ++a.ulp_histogram[static_cast<std::size_t>(ulp_bin(ulps))];
     if (a.worst_index < 0 || fraction > a.max_bound_fraction) {
       a.max_bound_fraction = fraction;
       a.worst_index = i;
@@ -56,6 +57,12 @@ OutputAgreement compare_one(std::string_view name, const Tensor& want, const Ten
 }
 
 }  // namespace
+
+int ulp_bin(double ulps) {
+  int bin = 0;
+  while (bin + 1 < kUlpBins && !(ulps < kUlpEdges[bin + 1])) ++bin;  // NaN lands in the last bin
+  return bin;
+}
 
 bool Agreement::ok() const {
   if (!num_batches_tracked_ok) return false;

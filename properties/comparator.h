@@ -2,6 +2,7 @@
 /// The comparator: judges an implementation's outputs against the reference's correctly rounded
 /// values and per-element bounds. Every tolerance lives here (docs/tolerances.md derives the
 /// bounds; `bound_multiplier` is the policy's small documented constant on top).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +11,11 @@
 #include "reference/reference.h"
 
 namespace normcheck::properties {
+
+/// Error histogram bins in ULP: [0,1), [1,2), [2,4), [4,16), [16,256), [256,65536), [65536, inf].
+inline constexpr double kUlpEdges[] = {0, 1, 2, 4, 16, 256, 65536};
+inline constexpr int kUlpBins = 7;
+int ulp_bin(double ulps);
 
 /// How one output (y, dx, ...) compared.
 struct OutputAgreement {
@@ -21,6 +27,7 @@ struct OutputAgreement {
   std::int64_t worst_index = -1; ///< logical row-major index of the worst element
   double worst_got = 0, worst_want = 0, worst_bound = 0;
   std::string first_failure;     ///< "y[12]: got 0.5, want 0.25 (bound 1e-7, 2^21 ulp)"
+  std::array<std::int64_t, kUlpBins> ulp_histogram{};  ///< elements per ULP bin
 };
 
 struct Agreement {

@@ -70,7 +70,8 @@ double certified_y(double x, const SetStats& st, double gamma, double beta, DTyp
 }
 
 double saved_mean(const SetStats& st, DType t) {
-  if (!st.finite) return round_to(t, st.nonfinite_mean);
+  // A set whose rstd alone is not finite (eps = 0 and a constant set) still has its finite mean.
+  if (!st.finite && !std::isfinite(st.mean_d)) return round_to(t, st.nonfinite_mean);
   // mean_dd is within mean_err of the exact mean: certify its rounding without the rationals.
   if (auto m = certify(st.mean_dd, st.mean_err, t)) return *m;
   return round_rational(st.exact().mean, t);

@@ -330,6 +330,10 @@ class TorchImplementation final : public Implementation {
     if (p.op == Op::kLayerNorm2d) return "LibTorch has no channels-first LayerNorm module";
     if (auto r = caps_.refuses(p, Device::kCPU)) return r;
     if (!p.affine && p.bias) return "bias without weight (affine=0, bias=1): LibTorch's modules have no such option";
+    // Found by the property suite: at::native::batch_norm_cpu dies of SIGFPE (an integer division
+    // by the zero element count) on an empty batch; the adapter must not take the process with it.
+    if (p.op == Op::kBatchNorm && numel_of(p.shape) == 0)
+      return "LibTorch " TORCH_VERSION " CPU batch_norm crashes (SIGFPE) on an empty batch";
     if (p.op == Op::kInstanceNorm && !p.momentum && p.track_running_stats && p.mode == Mode::kTrain)
       return "momentum=None: LibTorch's InstanceNormOptions::momentum is a double (PyTorch's InstanceNorm has no "
              "cumulative moving average)";

@@ -126,6 +126,23 @@ TEST(ClosedForms, TwoElementsWithAffineAreGammaTimesTheClosedFormPlusBeta) {
   EXPECT_EQ(checked, 5 * 4 * 40);
 }
 
+// Found by the property suite (nonfinite_stays_in_its_set on layer_norm_2d 1x1x1x2, eps=0): with
+// eps = 0 a constant set's rstd is 1/0 and y is NaN, but its saved mean is still the set's value.
+TEST(ClosedForms, EpsZeroConstantSetKeepsItsSavedMean) {
+  Problem p = default_problem(Op::kLayerNorm, {2, 3});
+  p.eps = 0.0;
+  p.affine = p.bias = false;
+  Case c;
+  c.problem = p;
+  c.x = {2.5, 2.5, 2.5, 1, 2, 3};
+  testing::OwnedInputs in = testing::make_inputs(c);
+  const Expected<reference::Result> r = reference::evaluate(p, in.inputs);
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->mean->values(), (std::vector<double>{2.5, 2.0}));
+  EXPECT_TRUE(std::isnan(r->y.values()[0]));
+  EXPECT_EQ(r->y.values()[3], round_to(DType::kFloat32, -std::sqrt(1.5)));  // (1 - 2) / sqrt(2/3)
+}
+
 TEST(ClosedForms, AConstantSetGivesExactlyBeta) {
   std::mt19937_64 rng(73);
   struct OpShape {

@@ -9,7 +9,10 @@
 #include "tools/normcheck/demo_cmd.h"
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/gen_sample_cmd.h"
+#include "tools/normcheck/merge_cmd.h"
 #include "tools/normcheck/reference_cmd.h"
+#include "tools/normcheck/report_cmd.h"
+#include "tools/normcheck/repro_cmd.h"
 #include "tools/normcheck/selfcheck_cmd.h"
 
 namespace normcheck::tool {
@@ -27,10 +30,16 @@ int run(int argc, char** argv) {
   SelfcheckOptions selfcheck;
   DemoOptions demo;
   GenSampleOptions gen_sample;
+  ReportOptions report;
+  MergeOptions merge;
+  ReproOptions repro;
   CLI::App* reference_cmd = add_reference_command(app, reference);
   CLI::App* selfcheck_cmd = add_selfcheck_command(app, selfcheck);
   CLI::App* demo_cmd = add_demo_command(app, demo);
   CLI::App* gen_sample_cmd = add_gen_sample_command(app, gen_sample);
+  CLI::App* report_cmd = add_report_command(app, report);
+  CLI::App* merge_cmd = add_merge_command(app, merge);
+  CLI::App* repro_cmd = add_repro_command(app, repro);
 
   try {
     app.parse(argc, argv);
@@ -41,6 +50,9 @@ int run(int argc, char** argv) {
   if (reference_cmd->parsed()) return run_reference(reference);
   if (selfcheck_cmd->parsed()) return run_selfcheck_command(selfcheck);
   if (gen_sample_cmd->parsed()) return run_gen_sample(gen_sample);
+  if (report_cmd->parsed()) return run_report(report);
+  if (merge_cmd->parsed()) return run_merge(merge);
+  if (repro_cmd->parsed()) return run_repro(repro);
   (void)demo_cmd;  // demo, named or not
   return run_demo(demo);
 }

@@ -1,0 +1,48 @@
+#pragma once
+/// The outcome of one generated case of one property: never a bare bool (benchdnn's res_t).
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "properties/comparator.h"
+
+namespace normcheck::properties {
+
+/// PASSED: the property held. FAILED: it did not (detail says how). SKIPPED: the implementation
+/// refused the problem as outside its capabilities. MISTRUSTED: the check could not be trusted
+/// (the reference could not certify a value): never counted as a pass.
+enum class Outcome : std::uint8_t { kPassed, kFailed, kSkipped, kMistrusted };
+std::string_view name(Outcome o);  ///< "PASSED", "FAILED", "SKIPPED", "MISTRUSTED"
+
+/// The element that decided a comparison.
+struct Worst {
+  std::string output;  ///< y, dx, running_var, ...
+  std::int64_t index = -1;
+  double input = 0;    ///< x at that index where the output is elementwise in x (else NaN)
+  double expected = 0, got = 0, ulp = 0, bound_fraction = 0;
+};
+
+struct CaseResult {
+  Outcome outcome = Outcome::kPassed;
+  std::string detail;  ///< one line: what failed, or why skipped / mistrusted
+  double max_ulp = 0, max_bound_fraction = 0;
+  std::optional<Worst> worst;
+  std::array<std::int64_t, kUlpBins> ulp_histogram{};
+
+  static CaseResult failed(std::string why) { return with(Outcome::kFailed, std::move(why)); }
+  static CaseResult skipped(std::string why) { return with(Outcome::kSkipped, std::move(why)); }
+  static CaseResult mistrusted(std::string why) { return with(Outcome::kMistrusted, std::move(why)); }
+  static CaseResult with(Outcome o, std::string why) {
+    CaseResult r;
+    r.outcome = o;
+    r.detail = std::move(why);
+    return r;
+  }
+  bool passed() const { return outcome == Outcome::kPassed; }
+  /// Keeps the worse of this and o (FAILED > MISTRUSTED > PASSED); merges the error figures.
+  void absorb(const CaseResult& o);
+};
+
+}  // namespace normcheck::properties

@@ -1,0 +1,135 @@
+// Structural relations: what a sample's output may depend on, layouts, and identities between ops.
+#include <cmath>
+
+#include "properties/property.h"
+
+namespace normcheck::properties {
+namespace {
+
+/// Runs q on x_q with weight/bias given (or generated), returning both sides.
+struct Side {
+  GeneratedInputs in;
+  Evaluated e;
+};
+Expected<Side> side(impls::Implementation& impl, const Problem& q, const std::vector<double>& xq,
+                    const std::vector<double>* weight, const std::vector<double>* bias) {
+  Expected<GeneratedInputs> in = make_inputs_with_x(q, xq);
+  if (!in) return in.status();
+  if (weight) in->weight = Tensor::from_values(q.dtype, affine_shape(q), *weight), in->views.weight = in->weight.view();
+  if (bias) in->bias = Tensor::from_values(q.dtype, affine_shape(q), *bias), in->views.bias = in->bias.view();
+  Side s{std::move(*in), {}};
+  s.e = evaluate_both(impl, q, s.in);
+  return s;
+}
+
+/// LayerNorm, InstanceNorm, GroupNorm, RMSNorm, LayerNorm2d: sample 0's output is the same when
+/// the other samples change.
+CaseResult batch_independence(impls::Implementation& impl, const Problem& p, const CheckOptions& o) {
+  Expected<GeneratedInputs> in = make_inputs(p);
+  if (!in) return CaseResult::failed("inputs: " + in.message());
+  const Evaluated a = evaluate_both(impl, p, *in);
+  if (!a.want || !a.got.status.ok()) return judge(p, a, in->views.x, o);
+  const std::int64_t per_sample = numel_of(p.shape) / std::max<std::int64_t>(p.shape[0], 1);
+  std::vector<double> x = in->x.values();
+  for (std::size_t i = static_cast<std::size_t>(per_sample); i < x.size(); ++i) x[i] = -2 * x[i] + 5;
+  Problem q = p;
+  q.seed = p.seed;  // same weight, bias and dy
+  Expected<GeneratedInputs> in_b = make_inputs_with_x(q, x);
+  if (!in_b) return CaseResult::failed("inputs: " + in_b.message());
+  const Evaluated b = evaluate_both(impl, q, *in_b);
+  if (!b.want || !b.got.status.ok()) return judge(q, b, in_b->views.x, o);
+  TensorView ya = a.got.out.views.y, yb = b.got.out.views.y;
+  std::vector<std::int64_t> head_shape{per_sample};
+  ya.shape = yb.shape = head_shape;
+  ya.strides = yb.strides = {1};
+  auto head = [&](const Tensor& t) {
+    std::vector<double> v = t.values();
+    v.resize(static_cast<std::size_t>(per_sample));
+    return Tensor::from_values(DType::kFloat64, head_shape, v);
+  };
+  return compare_runs("y", yb, ya, head(b.want->y_bound), head(a.want->y_bound), {}, o);
+}
+
+/// The same values through another layout give the same y (and dx) within both bounds.
+CaseResult layout_equivalence(impls::Implementation& impl, const Problem& p, const CheckOptions& o) {
+  if (p.layout == Layout::kContiguous) return {};  // the contiguous side is the comparison itself
+  Problem c = p;
+  c.layout = Layout::kContiguous;
+  if (impl.supports(c)) return CaseResult::skipped("layout contiguous not supported, nothing to compare with");
+  Expected<GeneratedInputs> in = make_inputs(p);
+  Expected<GeneratedInputs> in_c = make_inputs(c);  // same seed: the same values, densely
+  if (!in || !in_c) return CaseResult::failed("inputs failed");
+  const Evaluated a = evaluate_both(impl, p, *in);
+  const Evaluated b = evaluate_both(impl, c, *in_c);
+  if (!a.want || !a.got.status.ok()) return judge(p, a, in->views.x, o);
+  if (!b.got.status.ok()) return CaseResult::failed("contiguous failed where " + std::string(name(p.layout)) + " ran");
+  CaseResult r = compare_runs("y", a.got.out.views.y, b.got.out.views.y, a.want->y_bound, b.want->y_bound, {}, o);
+  if (a.got.out.views.dx && b.got.out.views.dx)
+    r.absorb(compare_runs("dx", *a.got.out.views.dx, *b.got.out.views.dx, *a.want->dx_bound, *b.want->dx_bound, {}, o));
+  if (!r.passed()) r.detail = std::string(name(p.layout)) + " vs contiguous: " + r.detail;
+  return r;
+}
+
+/// GroupNorm with G = C is InstanceNorm, and with G = 1 it is LayerNorm over (C, spatial) with the
+/// per-channel weight broadcast over the spatial positions.
+CaseResult group_norm_identities(impls::Implementation& impl, const Problem& p, const CheckOptions& o) {
+  Expected<GeneratedInputs> in = make_inputs(p);
+  if (!in) return CaseResult::failed("inputs: " + in.message());
+  const Evaluated gn = evaluate_both(impl, p, *in);
+  if (!gn.want || !gn.got.status.ok()) return judge(p, gn, in->views.x, o);
+  const std::int64_t C = p.shape[1];
+  const std::int64_t S = numel_of(p.shape) / std::max<std::int64_t>(p.shape[0] * C, 1);
+  const std::vector<double> x = in->x.values();
+  const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};
+  const std::vector<double> b = p.bias ? in->bias.values() : std::vector<double>{};
+  Problem q;
+  std::vector<double> qw, qb;
+  if (p.num_groups == C && p.shape.size() >= 3) {  // instance_norm needs a spatial dim
+    q = default_problem(Op::kInstanceNorm, p.shape, p.profile);
+    q.affine = p.affine, q.bias = p.bias, q.track_running_stats = false;
+    qw = w, qb = b;
+  } else if (p.num_groups == 1) {
+    q = default_problem(Op::kLayerNorm, p.shape, p.profile);
+    q.normalized_shape.assign(p.shape.begin() + 1, p.shape.end());
+    q.affine = p.affine, q.bias = p.bias;
+    for (std::int64_t c = 0; c < C; ++c)
+      for (std::int64_t s = 0; s < S; ++s) {
+        if (p.affine) qw.push_back(w[static_cast<std::size_t>(c)]);
+        if (p.bias) qb.push_back(b[static_cast<std::size_t>(c)]);
+      }
+  } else {
+    return {};  // G is neither 1 nor C (or C without a spatial dim): no identity to check
+  }
+  q.dtype = p.dtype, q.eps = p.eps, q.mode = p.mode, q.seed = p.seed, q.layout = Layout::kContiguous;
+  if (const auto why = impl.supports(q)) return CaseResult::skipped(std::string(name(q.op)) + ": " + *why);
+  Expected<Side> other = side(impl, q, x, p.affine ? &qw : nullptr, p.bias ? &qb : nullptr);
+  if (!other) return CaseResult::failed("inputs: " + other.message());
+  if (!other->e.want || !other->e.got.status.ok()) return judge(q, other->e, other->in.views.x, o);
+  CaseResult r = compare_runs("y", gn.got.out.views.y, other->e.got.out.views.y, gn.want->y_bound, other->e.want->y_bound, {}, o);
+  if (!r.passed()) r.detail = "group_norm(G=" + std::to_string(p.num_groups) + ") vs " + std::string(name(q.op)) + ": " + r.detail;
+  return r;
+}
+
+}  // namespace
+
+std::vector<Property> structure_properties() {
+  Domain per_sample;
+  per_sample.ops = {Op::kLayerNorm, Op::kInstanceNorm, Op::kGroupNorm, Op::kRmsNorm, Op::kLayerNorm2d};
+  per_sample.min_batch = 2;
+  per_sample.directions = {Direction::kForward};
+  Domain layouts;
+  layouts.layouts = {Layout::kChannelsLast, Layout::kPermuted, Layout::kStrided};
+  Domain groups;
+  groups.ops = {Op::kGroupNorm};
+  groups.directions = {Direction::kForward};
+  return {
+      {"batch_independence", "a sample's output ignores the other samples (all but batch_norm)", per_sample,
+       batch_independence},
+      {"layout_equivalence", "the same values through channels_last, permuted and strided views give the contiguous result",
+       layouts, layout_equivalence},
+      {"group_norm_identities", "group_norm with G = C is instance_norm and with G = 1 is layer_norm over (C, spatial)",
+       groups, group_norm_identities},
+  };
+}
+
+}  // namespace normcheck::properties

@@ -1,0 +1,182 @@
+#include "properties/run_case.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+namespace normcheck::properties {
+namespace {
+
+std::string g9(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string_view name(Outcome o) {
+  switch (o) {
+    case Outcome::kPassed: return "PASSED";
+    case Outcome::kFailed: return "FAILED";
+    case Outcome::kSkipped: return "SKIPPED";
+    case Outcome::kMistrusted: return "MISTRUSTED";
+  }
+  return "FAILED";
+}
+
+void CaseResult::absorb(const CaseResult& o) {
+  auto rank = [](Outcome x) { return x == Outcome::kFailed ? 3 : x == Outcome::kMistrusted ? 2 : x == Outcome::kSkipped ? 1 : 0; };
+  if (rank(o.outcome) > rank(outcome)) {
+    outcome = o.outcome;
+    detail = o.detail;
+    if (o.worst) worst = o.worst;
+  }
+  if (o.max_bound_fraction > max_bound_fraction && !worst) worst = o.worst;
+  max_ulp = std::max(max_ulp, o.max_ulp);
+  max_bound_fraction = std::max(max_bound_fraction, o.max_bound_fraction);
+  for (int i = 0; i < kUlpBins; ++i) ulp_histogram[static_cast<std::size_t>(i)] += o.ulp_histogram[static_cast<std::size_t>(i)];
+}
+
+std::string describe(std::string_view name, std::int64_t i, double got, double want, double bound, double ulp) {
+  const double err = std::fabs(got - want);
+  std::string s = std::string(name) + "[" + std::to_string(i) + "]: got " + g9(got) + ", want " + g9(want) +
+                  " (bound " + g9(bound) + ", " + g9(ulp) + " ulp";
+  if (bound > 0 && std::isfinite(err)) s += ", " + g9(err / bound) + " bounds";
+  return s + ")";
+}
+
+ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in) {
+  ImplRun r;
+  Expected<impls::OwnedOutputs> o = impls::allocate_outputs(p, in, impl.capabilities());
+  if (!o) {
+    r.status = o.status();
+    return r;
+  }
+  r.out = std::move(*o);
+  try {
+    r.status = impl.run(p, in, r.out.views);
+  } catch (const std::exception& e) {
+    r.status = Status::error(std::string("the implementation threw: ") + e.what());
+  } catch (...) {
+    r.status = Status::error("the implementation threw a non-standard exception");
+  }
+  if (r.status.ok()) r.status = r.out.check_guards();
+  return r;
+}
+
+Evaluated evaluate_both(impls::Implementation& impl, const Problem& p, const GeneratedInputs& in) {
+  Evaluated e;
+  e.want = reference::evaluate(p, in.views);
+  e.got = run_impl(impl, p, in.views);
+  return e;
+}
+
+CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o) {
+  if (!e.want) {
+    if (e.got.status.ok())
+      return CaseResult::failed("expected an error (" + e.want.message() + "), but the implementation returned outputs");
+    return {};  // both refuse: the profile's defined outcome
+  }
+  if (!e.got.status.ok()) return CaseResult::failed("unexpected error: " + e.got.status.message());
+  if (e.want->certification.uncertified > 0) {
+    return CaseResult::mistrusted(std::to_string(e.want->certification.uncertified) +
+                                  " reference values could not be certified");
+  }
+  const Agreement a = compare(p, *e.want, e.got.out.views, o.bound_multiplier);
+  CaseResult r;
+  // The output that decides: the first with failures, else the one nearest its bound.
+  const OutputAgreement* decisive = nullptr;
+  for (const OutputAgreement& out : a.outputs) {
+    r.max_ulp = std::max(r.max_ulp, out.max_ulp);
+    r.max_bound_fraction = std::max(r.max_bound_fraction, out.max_bound_fraction);
+    for (int i = 0; i < kUlpBins; ++i)
+      r.ulp_histogram[static_cast<std::size_t>(i)] += out.ulp_histogram[static_cast<std::size_t>(i)];
+    if (out.worst_index < 0) continue;
+    if (!decisive || (decisive->failures == 0 &&
+                      (out.failures > 0 || out.max_bound_fraction > decisive->max_bound_fraction)))
+      decisive = &out;
+  }
+  if (decisive) {
+    Worst w;
+    w.output = decisive->name;
+    w.index = decisive->worst_index;
+    const bool elementwise = w.output == "y" || w.output == "dx";
+    w.input = elementwise && w.index < x.numel() ? x.get_linear(w.index) : NAN;
+    w.expected = decisive->worst_want;
+    w.got = decisive->worst_got;
+    w.ulp = std::isfinite(w.got) && std::isfinite(w.expected)
+                ? static_cast<double>(ulp_distance(p.dtype, w.got, w.expected))
+                : INFINITY;
+    w.bound_fraction = decisive->max_bound_fraction;
+    r.worst = w;
+    if (decisive->failures > 0) {
+      r.outcome = Outcome::kFailed;
+      r.detail = std::to_string(decisive->failures) + " of " + std::to_string(decisive->compared) + " " +
+                 decisive->name + " elements beyond the bound; worst " +
+                 describe(w.output, w.index, w.got, w.expected, decisive->worst_bound, w.ulp);
+    }
+  }
+  if (!a.num_batches_tracked_ok && r.outcome != Outcome::kFailed) {
+    r.outcome = Outcome::kFailed;
+    r.detail = "num_batches_tracked: got " + std::to_string(e.got.out.views.num_batches_tracked) + ", want " +
+               std::to_string(e.want->num_batches_tracked);
+  }
+  return r;
+}
+
+CaseResult compare_runs(std::string_view name, const TensorView& a, const TensorView& b, const Tensor& bound_a,
+                        const Tensor& bound_b, const std::vector<double>& slack, const CheckOptions& o) {
+  CaseResult r;
+  const std::vector<double> ba = bound_a.values(), bb = bound_b.values();
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    const double x = a.get_linear(i), y = b.get_linear(i);
+    if (std::isnan(x) && std::isnan(y)) continue;
+    const double allowed = o.bound_multiplier * (ba[static_cast<std::size_t>(i)] + bb[static_cast<std::size_t>(i)]) +
+                           (slack.empty() ? 0.0 : slack[static_cast<std::size_t>(i)]);
+    const double err = x == y ? 0.0 : std::fabs(x - y);
+    const double ulps = static_cast<double>(ulp_distance(a.dtype, x, y));
+    ++r.ulp_histogram[static_cast<std::size_t>(ulp_bin(ulps))];
+    r.max_ulp = std::max(r.max_ulp, ulps);
+    const double fraction = err == 0 ? 0 : allowed > 0 ? err / allowed : INFINITY;
+    if (fraction > r.max_bound_fraction || std::isnan(err)) {
+      r.max_bound_fraction = std::isnan(err) ? INFINITY : fraction;
+      r.worst = Worst{std::string(name), i, NAN, y, x, ulps, r.max_bound_fraction};
+    }
+    if (!(err <= allowed) && r.outcome != Outcome::kFailed) {
+      r.outcome = Outcome::kFailed;
+      r.detail = describe(name, i, x, y, allowed, ulps);
+    }
+  }
+  return r;
+}
+
+CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::string_view what) {
+  const std::pair<const char*, std::pair<const std::optional<TensorView>*, const std::optional<TensorView>*>> all[] = {
+      {"mean", {&a.mean, &b.mean}}, {"rstd", {&a.rstd, &b.rstd}}, {"running_mean", {&a.running_mean, &b.running_mean}},
+      {"running_var", {&a.running_var, &b.running_var}}, {"dx", {&a.dx, &b.dx}}, {"dweight", {&a.dweight, &b.dweight}},
+      {"dbias", {&a.dbias, &b.dbias}}};
+  auto differ = [&](const char* out, const TensorView& u, const TensorView& v) -> std::optional<CaseResult> {
+    const std::size_t elem = size_of(u.dtype);
+    for (std::int64_t i = 0; i < u.numel(); ++i) {
+      const void* pu = static_cast<const char*>(u.data) + u.offset_of_linear(i) * static_cast<std::int64_t>(elem);
+      const void* pv = static_cast<const char*>(v.data) + v.offset_of_linear(i) * static_cast<std::int64_t>(elem);
+      if (std::memcmp(pu, pv, elem) != 0) {
+        return CaseResult::failed(std::string(what) + ": " + out + "[" + std::to_string(i) + "] is " +
+                                  g9(u.get_linear(i)) + " in one and " + g9(v.get_linear(i)) + " in the other");
+      }
+    }
+    return std::nullopt;
+  };
+  if (auto d = differ("y", a.y, b.y)) return *d;
+  for (const auto& [out, pair] : all) {
+    if (pair.first->has_value() && pair.second->has_value())
+      if (auto d = differ(out, **pair.first, **pair.second)) return *d;
+  }
+  if (a.running_mean && b.running_mean && a.num_batches_tracked != b.num_batches_tracked)
+    return CaseResult::failed(std::string(what) + ": num_batches_tracked differs");
+  return {};
+}
+
+}  // namespace normcheck::properties

@@ -1,0 +1,54 @@
+#pragma once
+/// Running one problem through the reference and an implementation under test, and the verdicts
+/// the properties share. Inputs are copied for each side: the implementation updates its own
+/// copy of the running buffers (allocate_outputs), the reference reads the originals.
+#include <string>
+
+#include "impls/registry.h"
+#include "properties/inputs.h"
+#include "properties/outcome.h"
+#include "reference/reference.h"
+
+namespace normcheck::properties {
+
+/// The policy's knobs a check reads.
+struct CheckOptions {
+  double bound_multiplier = 1.0;  ///< on top of the reference's bound (docs/tolerances.md)
+};
+
+/// An implementation's run: its status and its (guarded, poisoned) outputs.
+struct ImplRun {
+  Status status;
+  impls::OwnedOutputs out;
+};
+
+/// Allocates guarded NaN-poisoned outputs and calls impl.run; a C++ exception thrown by the
+/// implementation becomes an error status, and so does a write outside an output buffer.
+ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in);
+
+/// One problem through both sides, on the given inputs.
+struct Evaluated {
+  Expected<reference::Result> want = Status::error("not evaluated");
+  ImplRun got;
+};
+Evaluated evaluate_both(impls::Implementation& impl, const Problem& p, const GeneratedInputs& in);
+
+/// The differential verdict: the reference's refusals and the implementation's agree (an error
+/// where the profile requires one, none where it defines a value); every output the
+/// implementation claims agrees within multiplier x bound; MISTRUSTED if the reference could not
+/// certify a value. x gives the worst element's input.
+CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o);
+
+/// The worst disagreement of two runs' outputs `name`, element by element, allowing
+/// multiplier x (bound_a + bound_b) + slack_i: for relations whose two sides have exact values
+/// that differ by at most slack (0 for an exact relation).
+CaseResult compare_runs(std::string_view name, const TensorView& a, const TensorView& b, const Tensor& bound_a,
+                        const Tensor& bound_b, const std::vector<double>& slack, const CheckOptions& o);
+
+/// Bitwise equality of every output two runs wrote ("determinism", "eval == train").
+CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::string_view what);
+
+/// "name[i]: got g, want w (bound b, u ulp, f bounds)".
+std::string describe(std::string_view name, std::int64_t i, double got, double want, double bound, double ulp);
+
+}  // namespace normcheck::properties

@@ -1,0 +1,155 @@
+#include "properties/runner.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <sstream>
+
+#include <rapidcheck.h>
+
+#include "properties/generators.h"
+
+namespace normcheck::properties {
+namespace {
+
+/// FNV-1a over the row's names: a stable per-row seed.
+std::uint64_t row_seed(std::uint64_t base, std::string_view impl, Op op, std::string_view property) {
+  std::uint64_t h = 1469598103934665603ull ^ base;
+  auto mix = [&h](std::string_view s) {
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  mix(impl), mix(name(op)), mix(property);
+  return h;
+}
+
+/// RC_PARAMS may set max_success / seed for a nightly run; otherwise the config decides.
+bool rc_params_set(const char* key) {
+  const char* env = std::getenv("RC_PARAMS");
+  return env != nullptr && std::strstr(env, key) != nullptr;
+}
+
+void note(RowResult& row, const Problem& p, const CaseResult& r) {
+  row.max_ulp = std::max(row.max_ulp, r.max_ulp);
+  row.max_bound_fraction = std::max(row.max_bound_fraction, r.max_bound_fraction);
+  for (int i = 0; i < kUlpBins; ++i) row.ulp_histogram[static_cast<std::size_t>(i)] += r.ulp_histogram[static_cast<std::size_t>(i)];
+  Breakdown* b = nullptr;
+  for (Breakdown& x : row.breakdown)
+    if (x.dtype == p.dtype && x.profile == p.profile) b = &x;
+  if (!b) {
+    row.breakdown.push_back({p.dtype, p.profile});
+    b = &row.breakdown.back();
+  }
+  ++b->cases;
+  if (r.outcome == Outcome::kFailed) ++b->failed;
+  b->max_ulp = std::max(b->max_ulp, r.max_ulp);
+  b->max_bound_fraction = std::max(b->max_bound_fraction, r.max_bound_fraction);
+}
+
+}  // namespace
+
+std::string repro_line(const Problem& p, std::string_view impl, std::string_view property) {
+  return "normcheck repro '" + to_string(p) + " impl=" + std::string(impl) + " property=" + std::string(property) + "'";
+}
+
+Expected<ReproCase> parse_repro(std::string_view line) {
+  ReproCase c;
+  std::string rest;
+  std::istringstream is{std::string(line)};
+  for (std::string tok; is >> tok;) {
+    if (tok.rfind("impl=", 0) == 0) c.implementation = tok.substr(5);
+    else if (tok.rfind("property=", 0) == 0) c.property = tok.substr(9);
+    else rest += (rest.empty() ? "" : " ") + tok;
+  }
+  Expected<Problem> p = parse_problem(rest);
+  if (!p) return p.status();
+  c.problem = *p;
+  return c;
+}
+
+CaseResult check_one(impls::Implementation& impl, const Property& property, const Problem& p, const CheckOptions& o) {
+  if (const auto why = impl.supports(p)) return CaseResult::skipped(*why);
+  return property.check(impl, p, o);
+}
+
+RowResult run_row(impls::Implementation& impl, Op op, const Property& property, const RunConfig& config) {
+  RowResult row;
+  row.implementation = std::string(impl.name());
+  row.property = std::string(property.name);
+  row.sentence = std::string(property.sentence);
+  row.op = op;
+  const auto start = std::chrono::steady_clock::now();
+  auto finish = [&] {
+    row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return row;
+  };
+  if (const auto why = empty_intersection(op, property.domain, impl.capabilities())) {
+    row.outcome = Outcome::kSkipped;
+    row.reason = *why;
+    return finish();
+  }
+
+  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  if (!rc_params_set("max_success")) params.maxSuccess = config.cases > 0 ? config.cases : cases_per_row(config.tier);
+  if (!rc_params_set("seed")) params.seed = row_seed(config.seed, impl.name(), op, property.name);
+  params.maxDiscardRatio = 4;
+  rc::detail::TestMetadata metadata;
+  metadata.id = row.implementation + "/" + std::string(name(op)) + "/" + row.property;
+
+  const rc::Gen<Problem> gen = gen_problem(op, property.domain, impl.capabilities(), config.tier);
+  bool shrinking = false;
+  std::string last_skip, last_mistrust;
+  const auto result = rc::detail::checkTestable(
+      [&] {
+        const Problem p = *gen;
+        const CaseResult r = check_one(impl, property, p, config.check);
+        if (r.outcome == Outcome::kSkipped) {
+          if (!shrinking) ++row.cases_skipped, last_skip = r.detail;
+          RC_DISCARD(r.detail);
+        }
+        if (!shrinking) {
+          ++row.cases;
+          if (r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
+          note(row, p, r);
+        }
+        if (r.outcome == Outcome::kFailed) {
+          shrinking = true;
+          RC_FAIL(r.detail);
+        }
+      },
+      metadata, params);
+
+  if (result.template is<rc::detail::FailureResult>()) {
+    const auto& f = result.template get<rc::detail::FailureResult>();
+    row.outcome = Outcome::kFailed;
+    Failure failure;
+    failure.detail = f.description;
+    failure.shrink_steps = static_cast<int>(f.reproduce.shrinkPath.size());
+    // The counterexample is the minimal problem's descriptor (showValue): check it once more for
+    // its worst element.
+    for (const auto& [type, value] : f.counterExample) {
+      if (Expected<Problem> p = parse_problem(value)) failure.problem = *p;
+    }
+    const CaseResult minimal = check_one(impl, property, failure.problem, config.check);
+    if (minimal.outcome == Outcome::kFailed) failure.detail = minimal.detail;
+    failure.worst = minimal.worst;
+    failure.repro = repro_line(failure.problem, impl.name(), property.name);
+    row.reason = failure.detail;
+    row.failure = failure;
+  } else if (result.template is<rc::detail::GaveUpResult>()) {
+    // Nearly every generated problem was refused: the capabilities are narrower than the domain.
+    row.outcome = row.cases > 0 ? Outcome::kPassed : Outcome::kSkipped;
+    row.reason = row.cases > 0 ? "" : last_skip;
+  } else if (result.template is<rc::detail::Error>()) {
+    row.outcome = Outcome::kFailed;
+    row.reason = "internal: " + result.template get<rc::detail::Error>().description;
+  }
+  if (row.outcome == Outcome::kPassed && row.cases_mistrusted > 0) {
+    row.outcome = Outcome::kMistrusted;
+    row.reason = std::to_string(row.cases_mistrusted) + " of " + std::to_string(row.cases) + " cases: " + last_mistrust;
+  }
+  return finish();
+}
+
+}  // namespace normcheck::properties

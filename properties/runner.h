@@ -1,0 +1,66 @@
+#pragma once
+/// The runner: one row = one property x one implementation x one op. RapidCheck draws the row's
+/// cases from the property's domain (within the implementation's capabilities); a failure shrinks
+/// to a minimal problem, which is re-checked for its worst element and printed as a repro line.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "impls/registry.h"
+#include "properties/property.h"
+
+namespace normcheck::properties {
+
+struct RunConfig {
+  Tier tier = Tier::kSmoke;
+  std::uint64_t seed = 1;  ///< the run's base seed; each row's RapidCheck seed derives from it
+  int cases = 0;           ///< cases per row; 0: the tier's (RC_PARAMS=max_success=N overrides both)
+  CheckOptions check;
+};
+
+/// Per dtype x profile seen among a row's cases.
+struct Breakdown {
+  DType dtype = DType::kFloat32;
+  Profile profile = Profile::kPyTorch;
+  int cases = 0, failed = 0;
+  double max_ulp = 0, max_bound_fraction = 0;
+};
+
+/// The minimal failing case of a row.
+struct Failure {
+  Problem problem;
+  std::string detail;
+  std::optional<Worst> worst;
+  int shrink_steps = 0;
+  std::string repro;  ///< normcheck repro '<descriptor> impl=NAME property=NAME'
+};
+
+struct RowResult {
+  std::string implementation, property, sentence;
+  Op op = Op::kBatchNorm;
+  Outcome outcome = Outcome::kPassed;
+  std::string reason;
+  int cases = 0, cases_skipped = 0, cases_mistrusted = 0;
+  double seconds = 0, max_ulp = 0, max_bound_fraction = 0;
+  std::array<std::int64_t, kUlpBins> ulp_histogram{};
+  std::vector<Breakdown> breakdown;
+  std::optional<Failure> failure;
+};
+
+/// Runs one row. Never throws for a misbehaving implementation: its errors are outcomes.
+RowResult run_row(impls::Implementation& impl, Op op, const Property& property, const RunConfig& config);
+
+/// The one-line repro of a case and its parse: the descriptor plus impl= and property= fields.
+std::string repro_line(const Problem& p, std::string_view impl, std::string_view property);
+struct ReproCase {
+  Problem problem;
+  std::string implementation, property;
+};
+Expected<ReproCase> parse_repro(std::string_view line);
+
+/// Checks exactly one problem (what `normcheck repro` does).
+CaseResult check_one(impls::Implementation& impl, const Property& property, const Problem& p, const CheckOptions& o);
+
+}  // namespace normcheck::properties

@@ -1,0 +1,113 @@
+// The property suite on every built-in implementation: one GoogleTest test per implementation x
+// op x property (ctest runs them in parallel). A row passes when every generated case passes; a
+// row the implementation cannot run at all is skipped, saying why. NORMCHECK_TIER=ci|nightly
+// (the nightly ctest label sets it) runs more and larger cases; RC_PARAMS=max_success=N,seed=S too.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "impls/registry.h"
+#include "properties/property.h"
+#include "impls/mutants/mutants.h"
+#include "properties/restricted.h"
+#include "properties/runner.h"
+
+namespace normcheck::properties {
+namespace {
+
+struct Row {
+  std::string impl;
+  Op op;
+  std::string property;
+};
+
+/// The implementations that must conform: our CPU kernels, the mutants' correct base, and
+/// LibTorch in float64/float32 (its 16-bit CPU kernels are a known finding, tested below). The
+/// seed implementations are known not to conform under pytorch: tested below too.
+std::unique_ptr<impls::Implementation> conforming(const std::string& name) {
+  if (name == "mutants-base") return impls::make_mutants_base();
+  auto impl = impls::make_implementation(name);
+  if (impl && name == "torch") return narrowed(std::move(impl), {.ops = {}, .dtypes = {DType::kFloat64, DType::kFloat32}, .profiles = {}});
+  return impl;
+}
+std::vector<std::string> conforming_names() {
+  std::vector<std::string> names{"cpu", "mutants-base"};
+  if (impls::make_implementation("torch")) names.push_back("torch");
+  return names;
+}
+
+std::vector<Row> rows() {
+  std::vector<Row> out;
+  for (const std::string& impl : conforming_names())
+    for (const Op op : kAllOps)
+      for (const Property& p : all_properties()) out.push_back({impl, op, std::string(p.name)});
+  return out;
+}
+
+Tier tier_from_env() {
+  const char* t = std::getenv("NORMCHECK_TIER");
+  if (t == nullptr) return Tier::kSmoke;
+  return parse_tier(t).value_or(Tier::kSmoke);
+}
+
+class Suite : public ::testing::TestWithParam<Row> {};
+
+TEST_P(Suite, PropertyHolds) {
+  const Row& r = GetParam();
+  auto impl = conforming(r.impl);
+  ASSERT_NE(impl, nullptr);
+  RunConfig config;
+  config.tier = tier_from_env();
+  const RowResult row = run_row(*impl, r.op, *find_property(r.property), config);
+  if (row.outcome == Outcome::kSkipped) GTEST_SKIP() << "SKIPPED: " << row.reason;
+  ASSERT_EQ(row.outcome, Outcome::kPassed)
+      << name(row.outcome) << " after " << row.cases << " cases: " << row.reason << "\n"
+      << (row.failure ? "minimal: " + to_string(row.failure->problem) + "\nREPRO: " + row.failure->repro : "");
+  EXPECT_GT(row.cases, 0);
+}
+
+std::string row_name(const ::testing::TestParamInfo<Row>& info) {
+  std::string s = info.param.impl + "_" + std::string(name(info.param.op)) + "_" + info.param.property;
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtin, Suite, ::testing::ValuesIn(rows()), row_name);
+
+RowResult differential_of(std::unique_ptr<impls::Implementation> impl, Op op) {
+  return run_row(*impl, op, *find_property("differential"), RunConfig{});
+}
+
+// The seed implementations reproduce code people copy: the suite must find where they differ.
+TEST(KnownFindings, SeedGroupNormUsesTheUnbiasedVarianceInTheOutput) {
+  const RowResult r = differential_of(impls::make_implementation("seed-groupnorm"), Op::kGroupNorm);
+  ASSERT_EQ(r.outcome, Outcome::kFailed) << r.reason;
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_NE(r.failure->repro.find("impl=seed-groupnorm property=differential"), std::string::npos);
+}
+
+TEST(KnownFindings, TextbookBatchNormDiffersFromPyTorchAndAgreesWithKeras) {
+  const RowResult pytorch = differential_of(
+      narrowed(impls::make_implementation("textbook-batchnorm"), {.ops = {}, .dtypes = {}, .profiles = {Profile::kPyTorch}}), Op::kBatchNorm);
+  EXPECT_EQ(pytorch.outcome, Outcome::kFailed) << pytorch.reason;
+  const RowResult keras = differential_of(
+      narrowed(impls::make_implementation("textbook-batchnorm"), {.ops = {}, .dtypes = {}, .profiles = {Profile::kKeras}}), Op::kBatchNorm);
+  EXPECT_EQ(keras.outcome, Outcome::kPassed) << keras.reason << (keras.failure ? "\n" + keras.failure->repro : "");
+}
+
+// LibTorch 1.13's CPU bfloat16 batch_norm keeps mean/rstd in bfloat16: outside the float32
+// accumulation bound (docs/semantics.md), LibTorch's verdict to report.
+TEST(KnownFindings, LibTorchBFloat16BatchNormIsOutsideTheFloat32AccumulationBound) {
+  auto torch = impls::make_implementation("torch");
+  if (!torch) GTEST_SKIP() << "SKIPPED: built without LibTorch (the torch implementation is absent)";
+  const auto& dtypes = torch->capabilities().dtypes;
+  if (std::find(dtypes.begin(), dtypes.end(), DType::kBFloat16) == dtypes.end())
+    GTEST_SKIP() << "SKIPPED: this LibTorch runs no bfloat16 module on the CPU";
+  const RowResult r = differential_of(narrowed(std::move(torch), {.ops = {}, .dtypes = {DType::kBFloat16}, .profiles = {}}), Op::kBatchNorm);
+  EXPECT_EQ(r.outcome, Outcome::kFailed) << r.reason;
+}
+
+}  // namespace
+}  // namespace normcheck::properties

@@ -1,0 +1,50 @@
+#include "tools/normcheck/repro_cmd.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "properties/runner.h"
+#include "tools/normcheck/cli_error.h"
+#include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/implementations.h"
+
+namespace normcheck::tool {
+
+CLI::App* add_repro_command(CLI::App& app, ReproOptions& o) {
+  CLI::App* cmd = app.add_subcommand("repro", "Replay one case: the line a failure printed after REPRO:");
+  cmd->add_option("line", o.line, "'<descriptor> impl=NAME property=NAME'")->required();
+  cmd->add_option("--bound-multiplier", o.bound_multiplier, "Tolerance multiplier on the reference's bound")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->footer(kExitCodesHelp);
+  return cmd;
+}
+
+int run_repro(const ReproOptions& o) {
+  Expected<properties::ReproCase> c = properties::parse_repro(o.line);
+  if (!c) return report_usage_error(c.message());
+  if (c->implementation.empty()) return report_usage_error("Expected impl=NAME in the repro line, but got none");
+  const std::string property_name = c->property.empty() ? "differential" : c->property;
+  const properties::Property* property = properties::find_property(property_name);
+  if (!property) return report_usage_error("Expected a property name, but got '" + property_name + "'");
+  Expected<std::unique_ptr<impls::Implementation>> impl = implementation_named(c->implementation);
+  if (!impl) return report_usage_error(impl.message());
+  properties::CheckOptions check;
+  check.bound_multiplier = o.bound_multiplier;
+  const properties::CaseResult r = properties::check_one(**impl, *property, c->problem, check);
+  std::printf("%s\n", fmt::format("{} {} on {} by {}", properties::name(r.outcome), property->name,
+                                  to_string(c->problem), c->implementation)
+                          .c_str());
+  if (!r.detail.empty()) std::printf("  %s\n", one_line(r.detail).c_str());
+  if (r.worst) {
+    const properties::Worst& w = *r.worst;
+    std::printf("%s\n", fmt::format("  worst: {}[{}] input {:.9g} expected {:.9g} got {:.9g} ({:.6g} ulp, {:.6g} of the bound)",
+                                    w.output, w.index, w.input, w.expected, w.got, w.ulp, w.bound_fraction)
+                            .c_str());
+  }
+  std::fflush(stdout);
+  return r.outcome == properties::Outcome::kFailed ? kExitCheckFailed : kExitOk;
+}
+
+}  // namespace normcheck::tool
