@@ -6,7 +6,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <string>
 
 #include "tests/impls/mutants/harness.h"
 
@@ -47,6 +50,16 @@ TEST(MutantCatalog, NamesAreUniqueAndEveryMutantIsCatalogued) {
   // Not built-ins: the registry never hands out a mutant.
   for (const std::string& n : impls::implementation_names())
     EXPECT_EQ(n.rfind("mutant", 0), std::string::npos) << n;
+}
+
+TEST(MutantCatalog, TheReadmeListsEveryMutant) {
+  std::ifstream f(std::string(NORMCHECK_SOURCE_DIR) + "/impls/mutants/README.md");
+  ASSERT_TRUE(f) << "impls/mutants/README.md";
+  const std::string readme((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  for (const impls::MutantInfo& info : impls::mutant_catalog())
+    EXPECT_NE(readme.find("| `" + info.name + "` | " + info.bug_class + " | " + info.bug + " |"),
+              std::string::npos)
+        << info.name << " is missing from (or differs in) the README's table";
 }
 
 /// The witness problem, parsed (a failure names the mutant).
