@@ -1,0 +1,26 @@
+#pragma once
+/// A row's outcome (PASSED / FAILED / SKIPPED / MISTRUSTED), how bad it is, and how the reports
+/// spell it.
+#include <optional>
+#include <string_view>
+
+namespace normcheck::report {
+
+enum class Outcome { kPassed, kSkipped, kMistrusted, kFailed };
+
+/// "PASSED" -> kPassed ...; nullopt for anything else.
+std::optional<Outcome> parse_outcome(std::string_view s);
+/// "PASSED", "FAILED", "SKIPPED", "MISTRUSTED": the schema's spelling.
+std::string_view outcome_name(Outcome o);
+/// The text marker of a matrix cell: "pass", "FAIL", "skip", "MISTRUSTED" (no emoji: PR comments
+/// are also read in terminals and e-mail).
+std::string_view outcome_marker(Outcome o);
+/// The CSS class of an outcome in index.html: "pass", "fail", "skip", "mistrusted".
+std::string_view outcome_class(Outcome o);
+
+/// Worse first: FAILED > MISTRUSTED (not verified) > SKIPPED (not run) > PASSED. A cell's outcome is
+/// the worst of its rows.
+inline int severity(Outcome o) { return static_cast<int>(o); }
+inline Outcome worse(Outcome a, Outcome b) { return severity(a) >= severity(b) ? a : b; }
+
+}  // namespace normcheck::report
