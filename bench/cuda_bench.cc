@@ -14,7 +14,6 @@
 #include <fmt/ranges.h>
 
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -76,13 +75,9 @@ struct DeviceBuffer {
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 };
 
-/// n values of dtype t, offset + U(-1, 1) (seeded), uploaded to dst.
+/// n values of dtype t in [lo, hi), generated on the device.
 bool upload_random(void* dst, DType t, std::int64_t n, double lo, double hi, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<unsigned char> host(static_cast<std::size_t>(n) * size_of(t));
-  for (std::int64_t i = 0; i < n; ++i) store(t, host.data() + static_cast<std::size_t>(i) * size_of(t), u(rng));
-  return cudaMemcpy(dst, host.data(), host.size(), cudaMemcpyHostToDevice) == cudaSuccess;
+  return cu::fill_uniform(dst, t, n, lo, hi, seed, nullptr).ok() && cudaDeviceSynchronize() == cudaSuccess;
 }
 
 /// Device-resident inputs and outputs of one problem.

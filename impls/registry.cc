@@ -19,6 +19,7 @@ std::vector<std::unique_ptr<Implementation>> builtin_implementations() {
   add_seed_implementations(all);
 #if NORMCHECK_HAVE_TORCH
   add_torch_implementations(all);
+  add_torch_cuda_implementations(all);
 #endif
 #if NORMCHECK_HAVE_CUDA
   add_cuda_implementations(all);

@@ -244,6 +244,26 @@ __global__ void running_update_kernel(T* __restrict__ running_mean, T* __restric
   }
 }
 
+// Scalar math: u = splitmix64(seed + i) / 2^64; X[i] = lo + (hi - lo) * u
+template <class T>
+__global__ void fill_uniform_kernel(T* __restrict__ dst, i64 n, double lo, double hi, std::uint64_t seed) {
+  for (i64 i = static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<i64>(gridDim.x) * blockDim.x) {
+    std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(i + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    const double u = static_cast<double>(z >> 11) * 0x1.0p-53;
+    dst[i] = from_double<T>(lo + (hi - lo) * u);
+  }
+}
+
+template <class T>
+Status fill_t(void* dst, i64 n, double lo, double hi, std::uint64_t seed, cudaStream_t stream) {
+  if (n <= 0) return {};
+  fill_uniform_kernel<T><<<grid_1d(ceil_div(n, kThreads), 65536), kThreads, 0, stream>>>(static_cast<T*>(dst), n, lo, hi, seed);
+  return launch_status("fill_uniform_kernel");
+}
+
 template <class T>
 Status normalize_pass(const Desc& d, const T* x, T* y, const T* gamma, const T* beta, const Acc<T>* mean,
                       const Acc<T>* rstd, cudaStream_t stream) {
@@ -393,6 +413,17 @@ Status forward(const Desc& d, const ForwardArgs& a, Workspace& ws, cudaStream_t 
     case DType::kFloat32: return detail::forward_t<float>(d, a, ws, stream);
     case DType::kFloat16: return detail::forward_t<__half>(d, a, ws, stream);
     case DType::kBFloat16: return detail::forward_t<__nv_bfloat16>(d, a, ws, stream);
+  }
+  return Status::error("internal: unknown dtype");
+}
+
+Status fill_uniform(void* dst, DType t, std::int64_t n, double lo, double hi, std::uint64_t seed,
+                    cudaStream_t stream) {
+  switch (t) {
+    case DType::kFloat64: return detail::fill_t<double>(dst, n, lo, hi, seed, stream);
+    case DType::kFloat32: return detail::fill_t<float>(dst, n, lo, hi, seed, stream);
+    case DType::kFloat16: return detail::fill_t<__half>(dst, n, lo, hi, seed, stream);
+    case DType::kBFloat16: return detail::fill_t<__nv_bfloat16>(dst, n, lo, hi, seed, stream);
   }
   return Status::error("internal: unknown dtype");
 }

@@ -95,4 +95,9 @@ Status forward(const Desc& d, const ForwardArgs& a, Workspace& ws, cudaStream_t 
 /// dx, dgamma, dbeta. Precondition: as forward.
 Status backward(const Desc& d, const BackwardArgs& a, Workspace& ws, cudaStream_t stream);
 
+/// n values of dtype t at dst, uniform in [lo, hi), from a counter-based hash of (seed, i) (the
+/// same values on every device): device-resident inputs without a host round trip (benchmarks).
+Status fill_uniform(void* dst, DType t, std::int64_t n, double lo, double hi, std::uint64_t seed,
+                    cudaStream_t stream);
+
 }  // namespace normcheck::impls::cuda

@@ -172,10 +172,12 @@ void write_saved_stats(const Problem& p, const Geometry& g, const Prepared& in, 
   if (out.rstd) write_back(std::get<2>(r).reshape({-1}), *out.rstd);
 }
 
-Status run_torch(const Problem& p, const Inputs& in, Outputs& out) {
+/// Runs p on `compute` (the device the module and its tensors live on); inputs on another device
+/// are copied there and the results copied back into the caller's views.
+Status run_torch(const Problem& p, const Inputs& in, Outputs& out, Device compute) {
   Expected<Geometry> g = geometry(p);
   if (!g) return g.status();
-  const c10::Device device = torch_device_of(in.x.device);
+  const c10::Device device = torch_device_of(compute);
   const double eps = effective_eps(p);
   const int rank = static_cast<int>(p.shape.size());
 
@@ -296,16 +298,20 @@ const std::string& probe(Op op, DType dtype, Device device) {
   return cache.emplace(key, verdict).first->second;
 }
 
+/// "torch": LibTorch on the device of the caller's x (the CPU for host views).
+/// "torch-cuda" (registered when LibTorch has CUDA and a GPU is usable): LibTorch on the GPU, host
+/// or device views alike (host views are copied to the GPU and the results back).
 class TorchImplementation final : public Implementation {
  public:
-  TorchImplementation() {
+  explicit TorchImplementation(bool cuda) : cuda_(cuda) {
+    const Device probe_device = cuda ? Device::kCUDA : Device::kCPU;
     caps_.ops = {Op::kBatchNorm, Op::kLayerNorm, Op::kInstanceNorm, Op::kGroupNorm};
     caps_.dtypes = {DType::kFloat64, DType::kFloat32};
     // float16 / bfloat16 only where LibTorch runs at least one module in them on the CPU
     // (supports() then refuses the (op, dtype) pairs it does not run, with LibTorch's message).
     for (DType t : {DType::kFloat16, DType::kBFloat16}) {
       for (Op op : caps_.ops) {
-        if (probe(op, t, Device::kCPU).empty()) {
+        if (probe(op, t, probe_device).empty()) {
           caps_.dtypes.push_back(t);
           break;
         }
@@ -318,9 +324,14 @@ class TorchImplementation final : public Implementation {
     caps_.devices = {Device::kCPU};
     if (torch::cuda::is_available()) caps_.devices.push_back(Device::kCUDA);
     caps_.saves_stats = true;
+    if (cuda) {
+      description_ = "LibTorch " TORCH_VERSION
+                     " modules on CUDA (torch::nn::BatchNorm/LayerNorm/InstanceNorm/GroupNorm), autograd backward;"
+                     " host views copied to the GPU and back; bias=0 stands for bias=False";
+    }
   }
 
-  std::string_view name() const override { return "torch"; }
+  std::string_view name() const override { return cuda_ ? "torch-cuda" : "torch"; }
   std::string_view description() const override { return description_; }
   const Capabilities& capabilities() const override { return caps_; }
 
@@ -328,6 +339,7 @@ class TorchImplementation final : public Implementation {
     if (p.op == Op::kRmsNorm)
       return "LibTorch " TORCH_VERSION " has no RMSNorm module (torch::nn::RMSNorm arrived in PyTorch 2.4)";
     if (p.op == Op::kLayerNorm2d) return "LibTorch has no channels-first LayerNorm module";
+    if (cuda_ && !torch::cuda::is_available()) return "LibTorch " TORCH_VERSION " has no usable CUDA device";
     if (auto r = caps_.refuses(p, Device::kCPU)) return r;
     if (!p.affine && p.bias) return "bias without weight (affine=0, bias=1): LibTorch's modules have no such option";
     // Found by the property suite: at::native::batch_norm_cpu dies of SIGFPE (an integer division
@@ -338,8 +350,10 @@ class TorchImplementation final : public Implementation {
       return "momentum=None: LibTorch's InstanceNormOptions::momentum is a double (PyTorch's InstanceNorm has no "
              "cumulative moving average)";
     if (p.dtype == DType::kFloat16 || p.dtype == DType::kBFloat16) {
-      const std::string& why = probe(p.op, p.dtype, Device::kCPU);
-      if (!why.empty()) return "LibTorch CPU refuses " + std::string(normcheck::name(p.dtype)) + ": " + why;
+      const std::string& why = probe(p.op, p.dtype, cuda_ ? Device::kCUDA : Device::kCPU);
+      if (!why.empty())
+        return std::string("LibTorch ") + (cuda_ ? "CUDA" : "CPU") + " refuses " + std::string(normcheck::name(p.dtype)) +
+               ": " + why;
     }
     return std::nullopt;
   }
@@ -347,7 +361,7 @@ class TorchImplementation final : public Implementation {
   Status run(const Problem& p, const Inputs& in, Outputs& out) override {
     if (auto why = supports(p)) return Status::error("not supported: " + *why);
     try {
-      return run_torch(p, in, out);
+      return run_torch(p, in, out, cuda_ ? Device::kCUDA : in.x.device);
     } catch (const c10::Error& e) {
       return Status::error(first_line(e.what_without_backtrace()));
     } catch (const std::exception& e) {
@@ -356,6 +370,7 @@ class TorchImplementation final : public Implementation {
   }
 
  private:
+  bool cuda_ = false;
   Capabilities caps_;
   std::string description_ = "LibTorch " TORCH_VERSION
                              " modules (torch::nn::BatchNorm/LayerNorm/InstanceNorm/GroupNorm), autograd backward;"
@@ -365,7 +380,11 @@ class TorchImplementation final : public Implementation {
 }  // namespace
 
 void add_torch_implementations(std::vector<std::unique_ptr<Implementation>>& out) {
-  out.push_back(std::make_unique<TorchImplementation>());
+  out.push_back(std::make_unique<TorchImplementation>(false));
+}
+
+void add_torch_cuda_implementations(std::vector<std::unique_ptr<Implementation>>& out) {
+  if (torch::cuda::is_available()) out.push_back(std::make_unique<TorchImplementation>(true));
 }
 
 }  // namespace normcheck::impls

@@ -11,5 +11,8 @@ namespace normcheck::impls {
 
 /// Appends the "torch" implementation (built only when LibTorch was found: NORMCHECK_HAVE_TORCH).
 void add_torch_implementations(std::vector<std::unique_ptr<Implementation>>& out);
+/// Appends "torch-cuda" (LibTorch's modules on the GPU) when LibTorch was built with CUDA and
+/// torch::cuda::is_available(); otherwise appends nothing.
+void add_torch_cuda_implementations(std::vector<std::unique_ptr<Implementation>>& out);
 
 }  // namespace normcheck::impls

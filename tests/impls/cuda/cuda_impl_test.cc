@@ -353,6 +353,59 @@ TEST(CudaImpl, LongSetsAndSplitReductionsAgainstReference) {
   }
 }
 
+/// One small problem per kernel path (fused forward / backward with and without 128-bit access,
+/// row and column partials with several splits, the merges, the elementwise passes, running
+/// statistics in and out), float32 and float16: what ci/gpu-check.sh runs under compute-sanitizer.
+TEST(CudaImpl, KernelPathsSweep) {
+  NC_REQUIRE_GPU();
+  auto impl = make_cuda();
+  std::vector<Problem> ps;
+  auto ln = [&](Op op, std::vector<std::int64_t> shape) {
+    Problem p = default_problem(op, shape);
+    p.normalized_shape = {shape.back()};
+    ps.push_back(p);
+  };
+  ln(Op::kLayerNorm, {4, 40});     // fused, 128-bit
+  ln(Op::kLayerNorm, {3, 17});     // fused, scalar
+  ln(Op::kLayerNorm, {2, 9000});   // longer than the registers: row partials, 2 splits
+  ln(Op::kRmsNorm, {2, 9000});
+  ln(Op::kRmsNorm, {5, 24});
+  ps.push_back(default_problem(Op::kBatchNorm, {3, 4, 70}));     // NCS: rows (n, c), merged over n
+  ps.push_back(default_problem(Op::kBatchNorm, {1, 3, 9000}));   // N = 1: sets are rows, too long to fuse
+  Problem bn_cl = default_problem(Op::kBatchNorm, {16, 8, 9, 9});  // NSC: columns, many splits
+  bn_cl.layout = Layout::kChannelsLast;
+  ps.push_back(bn_cl);
+  Problem in_cl = default_problem(Op::kInstanceNorm, {2, 5, 3, 7});
+  in_cl.layout = Layout::kChannelsLast;
+  in_cl.track_running_stats = true;
+  ps.push_back(in_cl);
+  Problem in_eval = in_cl;
+  in_eval.mode = Mode::kEval;
+  in_eval.layout = Layout::kContiguous;
+  ps.push_back(in_eval);
+  Problem gn = default_problem(Op::kGroupNorm, {2, 6, 5, 5});
+  gn.num_groups = 3;
+  ps.push_back(gn);
+  gn.layout = Layout::kChannelsLast;
+  ps.push_back(gn);
+  ps.push_back(default_problem(Op::kLayerNorm2d, {2, 8, 5, 5}));  // NCS: sets are columns
+  Problem ln2d_cl = default_problem(Op::kLayerNorm2d, {2, 8, 5, 5});
+  ln2d_cl.layout = Layout::kChannelsLast;
+  ps.push_back(ln2d_cl);
+  Problem bn_eval = default_problem(Op::kBatchNorm, {2, 3, 4, 4});
+  bn_eval.mode = Mode::kEval;
+  ps.push_back(bn_eval);
+  for (Problem p : ps) {
+    for (DType t : {DType::kFloat32, DType::kFloat16}) {
+      for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+        p.dtype = t;
+        p.direction = dir;
+        check_against_reference(*impl, p, {0.5, 1.0, 3});
+      }
+    }
+  }
+}
+
 TEST(CudaImpl, RunningStatsEveryProfileAndTheCumulativeAverage) {
   NC_REQUIRE_GPU();
   auto impl = make_cuda();
