@@ -13,6 +13,7 @@ packages=(
   libdlpack-dev           # dlpack/dlpack.h: the tensor exchange ABI
   libcli11-dev nlohmann-json3-dev libfmt-dev
   time                    # GNU time -v: peak memory of the reference in the benchmark notes
+  chromium                # headless: the report's index.html opened in a browser (report_html_in_chromium)
 )
 if [ "${NC_WITH_TORCH:-1}" != 0 ]; then
   packages+=(libtorch-dev)
