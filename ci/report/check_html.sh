@@ -72,7 +72,7 @@ if grep -q 'CONSOLE' "$out/chromium-dom.log"; then
 fi
 
 status=0
-timeout 120 "$browser" "${flags[@]}" --window-size=1400,2400 "--screenshot=$out/index.png" "$page" \
+timeout 120 "$browser" "${flags[@]}" --window-size=1400,3000 "--screenshot=$out/index.png" "$page" \
   >"$out/chromium-shot.log" 2>&1 || status=$?
 [ "$status" = 0 ] && [ -s "$out/index.png" ] ||
   fail "chromium took no screenshot (exit $status): $(grep -v dbus "$out/chromium-shot.log" | tail -n 3 | tr '\n' ' ')"
