@@ -53,8 +53,8 @@ std::string ulp_histogram_svg(const Histogram& h) {
     svg += fmt::format("<g><title>{}</title>", html_escape(range));
     svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" rx=\"3\" fill=\"{}\"/>",
                        x + 3, base - bar_h, slot - 6, bar_h, bin_color(i, n));
-    svg += fmt::format("<text class=\"count\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"middle\">{}</text></g>",
-                       x + slot / 2, base - bar_h - 4, compact_count(c));
+    svg += fmt::format("<text class=\"count{}\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"middle\">{}</text></g>",
+                       c == 0 ? " zero" : "", x + slot / 2, base - bar_h - 4, compact_count(c));
   }
   svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#8c959f\"/>", left, base,
                      width - right, base);

@@ -226,13 +226,15 @@ void all_rows(std::string& out, const Model& m) {
          "<th class=\"num\">cases</th><th class=\"num\">refused</th><th class=\"num\">seconds</th>"
          "<th class=\"num\">max ULP</th><th class=\"num\">error / bound</th><th>reason</th></tr></thead><tbody>\n";
   for (const Row& r : m.rows) {
+    const Implementation* impl = m.implementation(r.implementation);
+    const bool mutant = impl != nullptr && impl->is_mutant();
     const std::string search =
         r.implementation + " " + r.op + " " + r.property + " " + std::string(outcome_name(r.outcome)) + " " + r.reason;
     out += fmt::format(
-        "<tr data-search=\"{}\"><td class=\"name\">{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td>"
+        "<tr data-search=\"{}\"><td class=\"name\">{}{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td>"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2f}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td><td class=\"detail\">{}</td></tr>\n",
-        e(search), e(r.implementation), e(r.op), e(r.sentence), e(r.property), pill(r.outcome), r.cases,
+        e(search), e(r.implementation), mutant ? "<span class=\"sub\">mutant (a kill, not a failure)</span>" : "", e(r.op), e(r.sentence), e(r.property), pill(r.outcome), r.cases,
         r.cases_skipped, r.seconds, number_or_dash(r.max_ulp), number_or_dash(r.max_bound_fraction), e(r.reason));
   }
   out += "</tbody></table></details></section>\n";

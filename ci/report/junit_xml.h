@@ -4,7 +4,7 @@
 /// time its seconds); FAILED rows carry <failure message="detail"> with the minimal problem and the
 /// repro line, SKIPPED and MISTRUSTED rows <skipped message="...">. MISTRUSTED is not a pass: its
 /// <skipped> message starts with "MISTRUSTED:", the testcase has the property outcome=MISTRUSTED and
-/// every suite (and <testsuites>) the property "mistrusted" with its count; the failures attribute
+/// every suite the property "mistrusted" with its count; the failures attribute
 /// counts <failure> elements only, so that CI tools that recount agree with it. The mutants, when the
 /// run has any, are one more suite, "normcheck.mutants": a testcase per mutant, a <failure> for each
 /// survivor (a bug no property caught).

@@ -78,6 +78,17 @@ TEST_F(WriteReport, AFailedWriteReplacesNothingAndLeavesNoTemporaryFile) {
   EXPECT_EQ(read_text((dir_ / "junit.xml").string()), "old junit");
 }
 
+TEST_F(WriteReport, ARunWithNoRowsStillRenders) {
+  nlohmann::json doc = testing::sample();
+  doc["results"] = nlohmann::json::array();
+  doc["profile_fingerprint"] = nlohmann::json::array();
+  doc["kill_matrix"] = {{"properties", nlohmann::json::array()}, {"mutants", nlohmann::json::array()}};
+  doc["summary"] = {{"conforming", false}, {"passed", 0}, {"failed", 0}, {"skipped", 0}, {"mistrusted", 0}};
+  ASSERT_TRUE(write_report(doc, dir_.string()).ok());
+  EXPECT_THAT(read_text((dir_ / "summary.md").string()), HasSubstr("NOT CONFORMING (0 failed"));
+  EXPECT_THAT(read_text((dir_ / "index.html").string()), HasSubstr("No mutants in this run."));
+}
+
 TEST_F(WriteReport, AnUnwritableDirectoryIsAOneLineError) {
   const Status s = write_report(testing::sample(), "/proc/normcheck-report");
   EXPECT_FALSE(s.ok());
