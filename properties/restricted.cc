@@ -13,7 +13,7 @@ void keep_only(std::vector<T>& v, const std::vector<T>& allowed) {
 
 class Narrowed final : public impls::Implementation {
  public:
-  Narrowed(std::unique_ptr<impls::Implementation> inner, const Narrowing& n) : inner_(std::move(inner)) {
+  Narrowed(std::unique_ptr<impls::Implementation> inner, const Narrowing& n) : inner_(std::move(inner)), exclude_(n.exclude) {
     caps_ = inner_->capabilities();
     keep_only(caps_.ops, n.ops);
     keep_only(caps_.dtypes, n.dtypes);
@@ -24,6 +24,8 @@ class Narrowed final : public impls::Implementation {
   const impls::Capabilities& capabilities() const override { return caps_; }
   std::optional<std::string> supports(const Problem& p) const override {
     if (auto why = caps_.refuses(p, caps_.devices.empty() ? Device::kCPU : caps_.devices[0])) return why;
+    if (exclude_)
+      if (auto why = exclude_(p)) return why;
     return inner_->supports(p);
   }
   Status run(const Problem& p, const Inputs& in, impls::Outputs& out) override { return inner_->run(p, in, out); }
@@ -31,6 +33,7 @@ class Narrowed final : public impls::Implementation {
  private:
   std::unique_ptr<impls::Implementation> inner_;
   impls::Capabilities caps_;
+  std::function<std::optional<std::string>(const Problem&)> exclude_;
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
-// normcheck: the command line. Subcommands: reference, selfcheck, demo (the default), and the
+// normcheck: the command line. Subcommands: run (the default), repro, report, merge, reference,
+// selfcheck, demo, and the
 // hidden gen-sample. Errors are one line on stderr and exit code 2 (see exit_codes.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "tools/normcheck/reference_cmd.h"
 #include "tools/normcheck/report_cmd.h"
 #include "tools/normcheck/repro_cmd.h"
+#include "tools/normcheck/run_cmd.h"
 #include "tools/normcheck/selfcheck_cmd.h"
 
 namespace normcheck::tool {
@@ -21,7 +23,7 @@ namespace {
 int run(int argc, char** argv) {
   CLI::App app{
       "normcheck: a verification suite for normalization layers (BatchNorm, LayerNorm, InstanceNorm, "
-      "GroupNorm, RMSNorm, LayerNorm2d). Without a subcommand: demo."};
+      "GroupNorm, RMSNorm, LayerNorm2d). Without a subcommand: run (the smoke tier on every built-in implementation and the mutants, report in ./normcheck-report/)."};
   app.name("normcheck");
   app.require_subcommand(0, 1);
   app.footer(kExitCodesHelp);
@@ -33,6 +35,7 @@ int run(int argc, char** argv) {
   ReportOptions report;
   MergeOptions merge;
   ReproOptions repro;
+  RunOptions run_options;
   CLI::App* reference_cmd = add_reference_command(app, reference);
   CLI::App* selfcheck_cmd = add_selfcheck_command(app, selfcheck);
   CLI::App* demo_cmd = add_demo_command(app, demo);
@@ -40,6 +43,7 @@ int run(int argc, char** argv) {
   CLI::App* report_cmd = add_report_command(app, report);
   CLI::App* merge_cmd = add_merge_command(app, merge);
   CLI::App* repro_cmd = add_repro_command(app, repro);
+  CLI::App* run_cmd = add_run_command(app, run_options);
 
   try {
     app.parse(argc, argv);
@@ -53,8 +57,9 @@ int run(int argc, char** argv) {
   if (report_cmd->parsed()) return run_report(report);
   if (merge_cmd->parsed()) return run_merge(merge);
   if (repro_cmd->parsed()) return run_repro(repro);
-  (void)demo_cmd;  // demo, named or not
-  return run_demo(demo);
+  if (run_cmd->parsed()) return run_run(run_options);
+  if (demo_cmd->parsed()) return run_demo(demo);
+  return run_run(run_options);  // the default: the conformance report on the built-in implementations
 }
 
 }  // namespace
