@@ -3,8 +3,11 @@
 # our CPU kernels' and LibTorch's bandwidth (read + write bytes / time), the speedup
 # ours / LibTorch (LibTorch's time over ours), the fraction of memcpy bandwidth we reach, and at
 # the end the median speedup. Skipped entries (an implementation refused the problem) show "-".
+# With --benchmark_repetitions the median aggregate is used (mean, stddev and cv are ignored);
+# without it, the fastest of the entries of a name.
 #
-#   build/bench/impls_bench --benchmark_format=json > impls.json && bench/summarize_impls.sh impls.json
+#   build/bench/impls_bench --benchmark_format=json --benchmark_repetitions=3 \
+#     --benchmark_report_aggregates_only=true > impls.json && bench/summarize_impls.sh impls.json
 set -eu
 awk '
   function value(line) { sub(/^[^:]*:[ \t]*/, "", line); sub(/,[ \t]*$/, "", line); gsub(/"/, "", line); return line }
@@ -14,11 +17,15 @@ awk '
   /^[ \t]*"error_occurred"[ \t]*:/ { if (value($0) == "true") skipped = 1 }
   /^[ \t]*"bytes_per_second"[ \t]*:/ {
     bps = value($0) + 0
+    if (name ~ /_(mean|stddev|cv)$/) next
+    agg = sub(/_median$/, "", name)
     sub(/\/real_time$/, "", name); sub(/\/min_time:[^\/]*$/, "", name)
     impl = name; sub(/^.*\//, "", impl)
     prob = name; sub(/\/[^\/]*$/, "", prob)
     if (!(prob in seen)) { seen[prob] = 1; order[++n] = prob }
-    if (!skipped && (!((prob, impl) in rate) || bps > rate[prob, impl])) rate[prob, impl] = bps
+    if (skipped) next
+    if (agg) { rate[prob, impl] = bps; median[prob, impl] = 1; next }
+    if (!((prob, impl) in median) && (!((prob, impl) in rate) || bps > rate[prob, impl])) rate[prob, impl] = bps
   }
   END {
     printf "%-60s %9s %9s %9s %8s %8s\n", "problem", "cpu GB/s", "torch", "memcpy", "speedup", "of memcpy"

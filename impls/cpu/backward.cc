@@ -14,6 +14,7 @@ namespace normcheck::impls::cpu {
 namespace {
 
 constexpr std::int64_t kMaxParts = 16;
+constexpr std::int64_t kTransposeRows = 64;  // positions per task of the transposing dx pass
 
 /// Sums along one row: sum dy and sum dy * xhat, into one accumulator (the row is one (n, c)) or,
 /// KA, into one per element (the row runs along c; mean/rstd vary with it). Reductions keep four
@@ -25,7 +26,18 @@ __attribute__((target_clones("avx2", "default"))) void row_sums(const T* x, std:
                                                                 const double* R, double* sdy, double* sdyx) {
   // Scalar math: sum_dy += dY[i]; sum_dyx += dY[i] * ((X[i] - mean) - mean_lo) * rstd
   if constexpr (KA) {
-    for (std::int64_t i = 0; i < L; ++i) {
+    std::int64_t i = 0;
+    if constexpr (kVectorizable<T>) {
+      if (xst == 1 && dst == 1) {  // one accumulator per element: lane-wise, the same bits
+        for (; i + 4 <= L; i += 4) {
+          const V4d d = load4(dy + i);
+          const V4d xhat = ((load4(x + i) - load4(M + i)) - load4(Lo + i)) * load4(R + i);
+          store4(sdy + i, load4(sdy + i) + d);
+          store4(sdyx + i, load4(sdyx + i) + d * xhat);
+        }
+      }
+    }
+    for (; i < L; ++i) {
       const double d = to_double(dy[i * dst]);
       const double xhat = ((to_double(x[i * xst]) - M[i]) - Lo[i]) * R[i];
       sdy[i] += d;
@@ -211,7 +223,16 @@ __attribute__((target_clones("avx2", "default"))) void dx_row_running(const T* d
                                                                       std::int64_t ost, std::int64_t L,
                                                                       const double* R, const double* G) {
   // Scalar math: dX[i] = dY[i] * gamma * rstd (eval with running statistics: affine in x)
-  for (std::int64_t i = 0; i < L; ++i)
+  std::int64_t i = 0;
+  if constexpr (kVectorizable<T>) {
+    if (dst == 1 && ost == 1) {
+      for (; i + 4 <= L; i += 4) {
+        const V4d gm = GA ? load4(G + i) : splat(G[0]), r = KA ? load4(R + i) : splat(R[0]);
+        store4(dx + i, load4(dy + i) * gm * r);
+      }
+    }
+  }
+  for (; i < L; ++i)
     dx[i * ost] = from_double<T>(to_double(dy[i * dst]) * G[GA ? i : 0] * R[KA ? i : 0]);
 }
 
@@ -241,6 +262,59 @@ __attribute__((target_clones("avx2", "default"))) void dx_row(
     const double gi = to_double(dy[i * dst]) * G[GA ? i : 0];
     dx[i * ost] = from_double<T>((gi - C1[k] - xhat * C2[k]) * r);
   }
+}
+
+/// dx for positions [0, P) of channels-last x and dy (position p at x + p * xp, dy + p * dp,
+/// channels contiguous) into a dx with s innermost (channel c at dx + c * oc): the layouts'
+/// transpose, as dx_row (dx_row_running when RUN) on each position, four positions x four
+/// channels at a time, transposed in registers and stored along s (the same bits). KA: set
+/// params per channel (else per position, M[p]); gamma per channel.
+template <class T, bool KA, bool RUN>
+__attribute__((target_clones("avx2", "default"))) void dx_rows_transposed(
+    const T* x, std::int64_t xp, const T* dy, std::int64_t dp, T* dx, std::int64_t oc, std::int64_t P,
+    std::int64_t C, const double* M, const double* Lo, const double* R, const double* C1, const double* C2,
+    const double* G) {
+  // Scalar math: dX[c][p] = (dY[p][c] * gamma - c1 - ((X[p][c] - mean) - mean_lo) * rstd * c2) * rstd;
+  //              RUN: dX[c][p] = dY[p][c] * gamma * rstd
+  auto scalar = [&](std::int64_t p, std::int64_t c) {
+    const std::int64_t k = KA ? c : p;
+    const double r = R[k], gi = to_double(dy[p * dp + c]) * G[c];
+    if constexpr (RUN) {
+      dx[c * oc + p] = from_double<T>(gi * r);
+    } else {
+      const double xhat = ((to_double(x[p * xp + c]) - M[k]) - Lo[k]) * r;
+      dx[c * oc + p] = from_double<T>((gi - C1[k] - xhat * C2[k]) * r);
+    }
+  };
+  std::int64_t p = 0;
+  if constexpr (kVectorizable<T>) {
+    for (; p + 4 <= P; p += 4) {
+      std::int64_t c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const V4d gm = load4(G + c);
+        V4d v[4];
+        for (int q = 0; q < 4; ++q) {
+          const std::int64_t k = p + q;
+          const V4d r = KA ? load4(R + c) : splat(R[k]);
+          const V4d gi = load4(dy + k * dp + c) * gm;
+          if constexpr (RUN) {
+            v[q] = gi * r;
+          } else {
+            const V4d m = KA ? load4(M + c) : splat(M[k]), lo = KA ? load4(Lo + c) : splat(Lo[k]);
+            const V4d c1 = KA ? load4(C1 + c) : splat(C1[k]), c2 = KA ? load4(C2 + c) : splat(C2[k]);
+            const V4d xhat = ((load4(x + k * xp + c) - m) - lo) * r;
+            v[q] = ((gi - c1) - xhat * c2) * r;
+          }
+        }
+        transpose4(v);
+        for (int i = 0; i < 4; ++i) store4(dx + (c + i) * oc + p, v[i]);
+      }
+      for (; c < C; ++c)
+        for (int q = 0; q < 4; ++q) scalar(p + q, c);
+    }
+  }
+  for (; p < P; ++p)
+    for (std::int64_t c = 0; c < C; ++c) scalar(p, c);
 }
 
 template <class T>
@@ -284,6 +358,33 @@ void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3&
         dx_row<T, false, false>(xr, xs.ss, dr, ds.ss, orow, os.ss, S, M + k, Lo + k, R + k, A + k, B + k,
                                 gamma + c);
       }
+    }
+    return;
+  }
+  if (C > 1 && xs.sc == 1 && ds.sc == 1 && os.sc != 1 && (S <= 1 || os.ss == 1)) {
+    // channels-last x and dy, s-innermost dx: blocks of kTransposeRows positions of one n.
+    const std::int64_t blocks = (S + kTransposeRows - 1) / kTransposeRows;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t t = 0; t < N * blocks; ++t) {
+      const std::int64_t n = t / blocks, s0 = (t % blocks) * kTransposeRows;
+      const std::int64_t P = std::min(kTransposeRows, S - s0);
+      const T* xr = x + n * xs.sn + s0 * xs.ss;
+      const T* dr = dy + n * ds.sn + s0 * ds.ss;
+      T* orow = dx + n * os.sn + s0;
+      if (op == Op::kLayerNorm2d) {
+        const std::int64_t k = n * S + s0;
+        dx_rows_transposed<T, false, false>(xr, xs.ss, dr, ds.ss, orow, os.sc, P, C, M + k, Lo + k, R + k, A + k,
+                                            B + k, gamma);
+        continue;
+      }
+      const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
+      if (running) {
+        dx_rows_transposed<T, true, true>(xr, xs.ss, dr, ds.ss, orow, os.sc, P, C, M + k, Lo + k, R + k, A + k,
+                                          B + k, gamma);
+        continue;
+      }
+      dx_rows_transposed<T, true, false>(xr, xs.ss, dr, ds.ss, orow, os.sc, P, C, M + k, Lo + k, R + k, A + k,
+                                         B + k, gamma);
     }
     return;
   }

@@ -232,6 +232,57 @@ void run_moments(const T* x, std::int64_t K, std::int64_t stride, std::int64_t L
   *var = m2 / m;
 }
 
+/// Per column j of a tile (row r at rows[r], columns contiguous): S1[j] = sum_r (X[r][j] - K[j]),
+/// S2[j] = sum_r (X[r][j] - K[j])^2, rows in order. SQ = false: S1 only, and K = 0 (the plain
+/// column sums of the two-pass mean). Sixteen columns stay in registers while the rows stream
+/// past (each column's additions keep their order, so the bits are those of the scalar loop).
+template <bool SQ, class T>
+[[gnu::always_inline]] inline void column_shifted_sums(const T* const* rows, std::int64_t nrows, std::int64_t w,
+                                                       const double* K, double* s1, double* s2) {
+  // Scalar math: S1[j] = sum_r (X[r][j] - K[j]), S2[j] = sum_r (X[r][j] - K[j])^2
+  std::int64_t j = 0;
+  if constexpr (kVectorizable<T>) {
+    for (; j + 16 <= w; j += 16) {
+      V4d k[4], a1[4] = {}, a2[4] = {};
+      for (int q = 0; q < 4; ++q) k[q] = SQ ? load4(K + j + 4 * q) : splat(0.0);
+      for (std::int64_t r = 0; r < nrows; ++r) {
+        const T* x = rows[r] + j;
+        for (int q = 0; q < 4; ++q) {
+          const V4d d = SQ ? load4(x + 4 * q) - k[q] : load4(x + 4 * q);
+          a1[q] += d;
+          if constexpr (SQ) a2[q] += d * d;
+        }
+      }
+      for (int q = 0; q < 4; ++q) {
+        store4(s1 + j + 4 * q, a1[q]);
+        if constexpr (SQ) store4(s2 + j + 4 * q, a2[q]);
+      }
+    }
+    for (; j + 4 <= w; j += 4) {
+      const V4d k = SQ ? load4(K + j) : splat(0.0);
+      V4d a1 = {}, a2 = {};
+      for (std::int64_t r = 0; r < nrows; ++r) {
+        const V4d d = SQ ? load4(rows[r] + j) - k : load4(rows[r] + j);
+        a1 += d;
+        if constexpr (SQ) a2 += d * d;
+      }
+      store4(s1 + j, a1);
+      if constexpr (SQ) store4(s2 + j, a2);
+    }
+  }
+  for (; j < w; ++j) {
+    const double k = SQ ? K[j] : 0.0;
+    double a1 = 0, a2 = 0;
+    for (std::int64_t r = 0; r < nrows; ++r) {
+      const double d = SQ ? to_double(rows[r][j]) - k : to_double(rows[r][j]);
+      a1 += d;
+      if constexpr (SQ) a2 += d * d;
+    }
+    s1[j] = a1;
+    if constexpr (SQ) s2[j] = a2;
+  }
+}
+
 /// One tile of rows x w columns (columns contiguous, row r at rows[r]): per column, one pass
 /// shifted by the tile's first row (as block_moments), the corrected two-pass when a shift is an
 /// outlier.
@@ -244,16 +295,7 @@ __attribute__((target_clones("avx2", "default"))) void tile_moments(const T* con
   if constexpr (!std::is_same_v<T, double>) {
     // Scalar math: K[j] = X[0][j]; S1[j] = sum_r (X[r][j] - K[j]), S2[j] = sum_r (X[r][j] - K[j])^2
     for (std::int64_t j = 0; j < w; ++j) mean[j] = to_double(rows[0][j]);
-    std::fill(m2, m2 + w, 0.0);
-    std::fill(s1, s1 + w, 0.0);
-    for (std::int64_t r = 0; r < nrows; ++r) {
-      const T* x = rows[r];
-      for (std::int64_t j = 0; j < w; ++j) {
-        const double d = to_double(x[j]) - mean[j];
-        s1[j] += d;
-        m2[j] += d * d;
-      }
-    }
+    column_shifted_sums<true>(rows, nrows, w, mean, s1, m2);
     bool outlier = false;
     for (std::int64_t j = 0; j < w; ++j) {
       const double shift = s1[j] * (s1[j] / n);
@@ -265,22 +307,9 @@ __attribute__((target_clones("avx2", "default"))) void tile_moments(const T* con
     if (!outlier) return;
   }
   // Scalar math: mean0[j] = sum_r X[r][j] / n; then the same sums shifted by mean0
-  std::fill(mean, mean + w, 0.0);
-  for (std::int64_t r = 0; r < nrows; ++r) {
-    const T* x = rows[r];
-    for (std::int64_t j = 0; j < w; ++j) mean[j] += to_double(x[j]);
-  }
+  column_shifted_sums<false>(rows, nrows, w, nullptr, mean, nullptr);
   for (std::int64_t j = 0; j < w; ++j) mean[j] = mean[j] / n;
-  std::fill(m2, m2 + w, 0.0);
-  std::fill(s1, s1 + w, 0.0);
-  for (std::int64_t r = 0; r < nrows; ++r) {
-    const T* x = rows[r];
-    for (std::int64_t j = 0; j < w; ++j) {
-      const double d = to_double(x[j]) - mean[j];
-      s1[j] += d;
-      m2[j] += d * d;
-    }
-  }
+  column_shifted_sums<true>(rows, nrows, w, mean, s1, m2);
   for (std::int64_t j = 0; j < w; ++j) {
     const double corr = s1[j] * (s1[j] / n);
     lo[j] = s1[j] / n;

@@ -1,5 +1,6 @@
 // The forward elementwise pass: y = ((x - mean) - mean_lo) * (rstd * gamma) + beta in double,
 // rounded once (mean + mean_lo: the set's mean as a pair, see kernels.h).
+#include <algorithm>
 #include <cstring>
 
 #include "impls/cpu/convert-inl.h"
@@ -8,6 +9,8 @@
 
 namespace normcheck::impls::cpu {
 namespace {
+
+constexpr std::int64_t kTransposeRows = 64;  // positions per task of the transposing pass
 
 /// One row of L elements, x contiguous. MR: mean/rstd vary along the row (else M[0], R[0]);
 /// GB: gamma/beta vary along the row (else G[0], B[0]).
@@ -60,6 +63,46 @@ void norm_row_strided(const TI* x, TO* y, std::int64_t ys, std::int64_t L, const
   }
 }
 
+/// Positions [0, P) of channels-last x (position p at x + p * xp, channels contiguous) into a y
+/// with s innermost (channel c at y + c * yc, positions contiguous): the layouts' transpose, as
+/// norm_row_strided on each position but four positions x four channels at a time, computed
+/// along c, transposed in registers and stored along s (same arithmetic, same rounding: the
+/// same bits). MR: mean/rstd per channel (else per position, M[p]); GB: gamma/beta per channel.
+template <class T, bool MR, bool GB>
+__attribute__((target_clones("avx2", "default"))) void norm_rows_transposed(const T* x, std::int64_t xp, T* y,
+                                                                            std::int64_t yc, std::int64_t P,
+                                                                            std::int64_t C, const double* M,
+                                                                            const double* Lo, const double* R,
+                                                                            const double* G, const double* B) {
+  // Scalar math: Y[c][p] = ((X[p][c] - mean) - mean_lo) * (rstd * gamma) + beta
+  auto scalar = [&](std::int64_t p, std::int64_t c) {
+    const std::int64_t k = MR ? c : p, j = GB ? c : 0;
+    y[c * yc + p] = from_double<T>(((to_double(x[p * xp + c]) - M[k]) - Lo[k]) * (R[k] * G[j]) + B[j]);
+  };
+  std::int64_t p = 0;
+  if constexpr (kVectorizable<T>) {
+    for (; p + 4 <= P; p += 4) {
+      std::int64_t c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const V4d g = GB ? load4(G + c) : splat(G[0]), b = GB ? load4(B + c) : splat(B[0]);
+        V4d v[4];
+        for (int q = 0; q < 4; ++q) {
+          const std::int64_t k = p + q;
+          const V4d m = MR ? load4(M + c) : splat(M[k]), lo = MR ? load4(Lo + c) : splat(Lo[k]);
+          const V4d r = MR ? load4(R + c) : splat(R[k]);
+          v[q] = ((load4(x + k * xp + c) - m) - lo) * (r * g) + b;
+        }
+        transpose4(v);
+        for (int i = 0; i < 4; ++i) store4(y + (c + i) * yc + p, v[i]);
+      }
+      for (; c < C; ++c)
+        for (int q = 0; q < 4; ++q) scalar(p + q, c);
+    }
+  }
+  for (; p < P; ++p)
+    for (std::int64_t c = 0; c < C; ++c) scalar(p, c);
+}
+
 template <class TI, class TO, bool MR, bool GB>
 void norm_row(const TI* x, TO* y, std::int64_t ys, std::int64_t L, const double* M, const double* Lo,
               const double* R, const double* G, const double* B) {
@@ -94,6 +137,25 @@ void normalize_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& y
       } else {
         const std::int64_t k = op == Op::kBatchNorm ? c : n * C + c;
         norm_row<T, T, false, false>(xr, yr, ys.ss, S, M + k, Lo + k, R + k, gamma + c, beta + c);
+      }
+    }
+    return;
+  }
+  if (C > 1 && xs.sc == 1 && ys.sc != 1 && (S <= 1 || ys.ss == 1)) {
+    // channels-last x, s-innermost y: blocks of kTransposeRows positions of one n.
+    const std::int64_t blocks = (S + kTransposeRows - 1) / kTransposeRows;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t t = 0; t < N * blocks; ++t) {
+      const std::int64_t n = t / blocks, s0 = (t % blocks) * kTransposeRows;
+      const std::int64_t P = std::min(kTransposeRows, S - s0);
+      const T* xr = x + n * xs.sn + s0 * xs.ss;
+      T* yr = y + n * ys.sn + s0;
+      if (op == Op::kLayerNorm2d) {
+        const std::int64_t r = n * S + s0;
+        norm_rows_transposed<T, false, true>(xr, xs.ss, yr, ys.sc, P, C, M + r, Lo + r, R + r, gamma, beta);
+      } else {
+        const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
+        norm_rows_transposed<T, true, true>(xr, xs.ss, yr, ys.sc, P, C, M + k, Lo + k, R + k, gamma, beta);
       }
     }
     return;

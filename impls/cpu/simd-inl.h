@@ -146,6 +146,18 @@ __attribute__((always_inline)) inline void store4(BF16* p, V4d v) {
   std::memcpy(p, &out, sizeof out);
 }
 
+/// Four rows of a 4 x 4 block of doubles (v[q][i]: row q, column i) into its four columns
+/// (v[i][q]), in registers: the layouts' transpose for a channels-last input written to an
+/// s-innermost output (exact: values are only moved).
+__attribute__((always_inline)) inline void transpose4(V4d* v) {
+  const V4d t0 = __builtin_shufflevector(v[0], v[1], 0, 4, 2, 6), t1 = __builtin_shufflevector(v[0], v[1], 1, 5, 3, 7);
+  const V4d t2 = __builtin_shufflevector(v[2], v[3], 0, 4, 2, 6), t3 = __builtin_shufflevector(v[2], v[3], 1, 5, 3, 7);
+  v[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+  v[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+  v[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+  v[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+}
+
 /// Lane-wise from_double<Half>. Fast path as for bfloat16: f = RNE float of v, then RNE float ->
 /// float16 on f's bits; correct (the float16 values and their midpoints are floats) while |f| is
 /// in float16's normal range below the overflow midpoint 65520 and f is no midpoint (low 13 bits
