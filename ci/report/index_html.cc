@@ -110,10 +110,11 @@ void matrix(std::string& out, const Model& m) {
     out += "<td class=\"num\">" + number_or_dash(s.max_ulp) + "</td><td class=\"num\">" +
            number_or_dash(s.max_bound_fraction) + "</td></tr>\n";
   }
-  out += "</tbody></table>\n<div class=\"legend\"><span><i class=\"pass\"></i>pass: every property passed</span>"
-         "<span><i class=\"fail\"></i>FAIL: a property failed</span><span><i class=\"mistrusted\"></i>MISTRUSTED: "
-         "the reference could not certify a result (not a pass)</span><span><i class=\"skip\"></i>skip: not run "
-         "(unsupported)</span></div>\n</section>\n";
+  out += "</tbody></table>\n<div class=\"legend\"><span><i class=\"pass\"></i>pass: every property that ran "
+         "passed</span><span><i class=\"fail\"></i>FAIL: a property failed</span><span><i class=\"mistrusted\"></i>"
+         "MISTRUSTED: the reference could not certify a result (not a pass)</span><span><i class=\"skip\"></i>skip: "
+         "no property ran (unsupported)</span><span>k of n: the cell's rows with that outcome (the others passed or "
+         "were skipped)</span></div>\n</section>\n";
 }
 
 void worst_cases(std::string& out, const Model& m) {

@@ -6,7 +6,7 @@
 
 namespace normcheck::report {
 
-enum class Outcome { kPassed, kSkipped, kMistrusted, kFailed };
+enum class Outcome { kSkipped, kPassed, kMistrusted, kFailed };  // by severity
 
 /// "PASSED" -> kPassed ...; nullopt for anything else.
 std::optional<Outcome> parse_outcome(std::string_view s);
@@ -18,8 +18,10 @@ std::string_view outcome_marker(Outcome o);
 /// The CSS class of an outcome in index.html: "pass", "fail", "skip", "mistrusted".
 std::string_view outcome_class(Outcome o);
 
-/// Worse first: FAILED > MISTRUSTED (not verified) > SKIPPED (not run) > PASSED. A cell's outcome is
-/// the worst of its rows.
+/// Worse first: FAILED > MISTRUSTED (not verified) > PASSED > SKIPPED. A cell's outcome is the worst
+/// of its rows; SKIPPED ranks last because a skip counts neither for nor against conformance (the
+/// implementation supports no problem that row generates), so a cell is "skip" only when nothing in
+/// it ran, and a cell of passes and skips is "pass".
 inline int severity(Outcome o) { return static_cast<int>(o); }
 inline Outcome worse(Outcome a, Outcome b) { return severity(a) >= severity(b) ? a : b; }
 

@@ -54,7 +54,8 @@ void matrix(std::string& out, const Model& m) {
   out +=
       "\nA cell is the worst outcome of its rows (properties) and how many of them have it. pass: passed; "
       "**FAIL**: a property failed; **MISTRUSTED**: the reference could not certify a result (not a pass); "
-      "skip: not run (unsupported); -: no rows.\n\n";
+      "skip: no property ran (unsupported); k/n: k of the cell's n rows have that outcome (the rest passed or "
+      "were skipped); -: no rows.\n\n";
 }
 
 void failures(std::string& out, const Model& m) {

@@ -33,6 +33,16 @@ TEST(SummaryMd, ShowsTheMatrixWithTextMarkers) {
   EXPECT_THAT(md, HasSubstr("| seed-groupnorm | skip 1/1 | - | pass 1/1 | 1 | 0.5 |"));
 }
 
+TEST(SummaryMd, ACellOfPassesAndSkipsIsAPass) {
+  nlohmann::json doc = testing::sample();
+  nlohmann::json skipped = doc["results"][8];  // seed-groupnorm layer_norm: SKIPPED
+  skipped["implementation"] = "cpu";
+  skipped["property"] = "gradient_check";
+  doc["results"].push_back(skipped);
+  doc["summary"]["skipped"] = 2;
+  EXPECT_THAT(render(doc), HasSubstr("| cpu | pass 2/3 | **FAIL** 1/2 | pass 1/1 |"));
+}
+
 TEST(SummaryMd, ListsEachFailureWithItsMinimalProblemAndReproInACodeBlock) {
   const std::string md = render(testing::sample());
   EXPECT_THAT(md, HasSubstr("#### Failures (2)"));
