@@ -133,7 +133,9 @@ void worst_cases(std::string& out, const Model& m) {
            e(r->property) + "</span></td><td>" + pill(r->outcome) + "</td><td class=\"num\">" +
            number_or_dash(r->max_ulp) + "</td><td>" + bound_bar(r->max_bound_fraction) + "</td><td>";
     if (r->failure) {
-      out += "<code>" + e(r->failure->problem) + "</code>";
+      // The repro line holds the minimal problem; the descriptor is shown on its own when it does not.
+      if (r->failure->repro.find(r->failure->problem) == std::string::npos)
+        out += "<code>" + e(r->failure->problem) + "</code>";
       if (!r->failure->detail.empty()) out += "<div class=\"detail\">" + e(r->failure->detail) + "</div>";
       out += repro_block(r->failure->repro);
     } else if (!r->reason.empty()) {

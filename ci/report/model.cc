@@ -71,7 +71,8 @@ std::vector<const Row*> Model::worst_rows(std::size_t limit) const {
   for (const Row& r : rows) {
     const Implementation* impl = implementation(r.implementation);
     if (impl == nullptr || impl->is_mutant() || r.outcome == Outcome::kSkipped) continue;
-    if (r.outcome == Outcome::kPassed && !r.max_ulp && !r.max_bound_fraction) continue;
+    const bool no_error = key(r.max_ulp) <= 0 && key(r.max_bound_fraction) <= 0;  // absent or exactly 0
+    if (r.outcome == Outcome::kPassed && no_error) continue;
     out.push_back(&r);
   }
   std::stable_sort(out.begin(), out.end(), [](const Row* a, const Row* b) {
@@ -107,6 +108,15 @@ void compute_aggregates(Model& m) {
     if (stats == m.tested.end()) continue;  // a mutant: its rows are the kill matrix's business
     m.counts.add(row.outcome);
     stats->counts.add(row.outcome);
+    Cell& cell = m.cells[{row.implementation, row.op}];
+    if (cell.rows == 0 || severity(row.outcome) > severity(cell.worst)) {
+      cell.worst = row.outcome;
+      cell.worst_count = 0;
+    }
+    if (row.outcome == cell.worst) ++cell.worst_count;
+    ++cell.rows;
+    cell.row_indices.push_back(i);
+    if (row.outcome == Outcome::kSkipped) continue;  // compared nothing, whatever its numbers say
     if (row.max_ulp && (!stats->max_ulp || larger(row.max_ulp, stats->max_ulp)))
       stats->max_ulp = row.max_ulp, stats->worst_row = i;
     if (row.max_bound_fraction && (!stats->max_bound_fraction || larger(row.max_bound_fraction, stats->max_bound_fraction)))
@@ -116,14 +126,6 @@ void compute_aggregates(Model& m) {
       if (h.empty()) h = Histogram{row.histogram.edges, std::vector<std::int64_t>(row.histogram.counts.size())};
       for (std::size_t b = 0; b < h.counts.size(); ++b) h.counts[b] += row.histogram.counts[b];  // same edges
     }
-    Cell& cell = m.cells[{row.implementation, row.op}];
-    if (cell.rows == 0 || severity(row.outcome) > severity(cell.worst)) {
-      cell.worst = row.outcome;
-      cell.worst_count = 0;
-    }
-    if (row.outcome == cell.worst) ++cell.worst_count;
-    ++cell.rows;
-    cell.row_indices.push_back(i);
   }
 }
 

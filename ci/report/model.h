@@ -113,7 +113,7 @@ struct Model {
   /// The tested implementations' FAILED rows, worst first (largest bound fraction, then ULP).
   std::vector<const Row*> failures() const;
   /// The tested implementations' rows with the largest errors: FAILED and MISTRUSTED first, then by
-  /// bound fraction and ULP; at most limit.
+  /// bound fraction and ULP (passing rows without any error left out); at most limit.
   std::vector<const Row*> worst_rows(std::size_t limit) const;
   /// The tested implementations' rows with the given outcome, in document order.
   std::vector<const Row*> rows_with(Outcome o) const;
