@@ -1,4 +1,4 @@
-// normcheck: the command line. Subcommands: run (the default), repro, report, merge, reference,
+// normcheck: the command line. Subcommands: run (the default), gate, repro, report, merge, reference,
 // selfcheck, demo, and the
 // hidden gen-sample. Errors are one line on stderr and exit code 2 (see exit_codes.h).
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/demo_cmd.h"
 #include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/gate_cmd.h"
 #include "tools/normcheck/gen_sample_cmd.h"
 #include "tools/normcheck/merge_cmd.h"
 #include "tools/normcheck/reference_cmd.h"
@@ -36,6 +37,7 @@ int run(int argc, char** argv) {
   MergeOptions merge;
   ReproOptions repro;
   RunOptions run_options;
+  GateOptions gate;
   CLI::App* reference_cmd = add_reference_command(app, reference);
   CLI::App* selfcheck_cmd = add_selfcheck_command(app, selfcheck);
   CLI::App* demo_cmd = add_demo_command(app, demo);
@@ -44,6 +46,7 @@ int run(int argc, char** argv) {
   CLI::App* merge_cmd = add_merge_command(app, merge);
   CLI::App* repro_cmd = add_repro_command(app, repro);
   CLI::App* run_cmd = add_run_command(app, run_options);
+  CLI::App* gate_cmd = add_gate_command(app, gate);
 
   try {
     app.parse(argc, argv);
@@ -58,6 +61,7 @@ int run(int argc, char** argv) {
   if (merge_cmd->parsed()) return run_merge(merge);
   if (repro_cmd->parsed()) return run_repro(repro);
   if (run_cmd->parsed()) return run_run(run_options);
+  if (gate_cmd->parsed()) return run_gate(gate);
   if (demo_cmd->parsed()) return run_demo(demo);
   return run_run(run_options);  // the default: the conformance report on the built-in implementations
 }

@@ -5,10 +5,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <map>
-#include <set>
-#include <thread>
 
 #include "impls/mutants/mutants.h"
 #include "properties/restricted.h"
@@ -17,62 +13,11 @@
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/implementations.h"
+#include "tools/normcheck/suite_run.h"
 
 namespace normcheck::tool {
-namespace {
 
 using nlohmann::json;
-using properties::Outcome;
-
-json worst_json(const std::optional<properties::Worst>& w) {
-  if (!w) return nullptr;
-  auto num = [](double v) -> json { return std::isfinite(v) ? json(v) : json(nullptr); };
-  return {{"output", w->output}, {"index", w->index}, {"input", num(w->input)}, {"expected", num(w->expected)},
-          {"got", num(w->got)}, {"ulp", num(w->ulp)}, {"bound_fraction", num(w->bound_fraction)}};
-}
-
-json row_json(const properties::RowResult& r) {
-  auto num = [](double v) -> json { return std::isfinite(v) ? json(v) : json(nullptr); };
-  json edges = json::array();
-  for (double e : properties::kUlpEdges) edges.push_back(e);
-  edges.push_back("inf");
-  json breakdown = json::array();
-  for (const properties::Breakdown& b : r.breakdown)
-    breakdown.push_back({{"dtype", std::string(name(b.dtype))}, {"profile", std::string(name(b.profile))},
-                         {"cases", b.cases}, {"failed", b.failed}, {"max_ulp", num(b.max_ulp)},
-                         {"max_bound_fraction", num(b.max_bound_fraction)}});
-  json failure = nullptr;
-  if (r.failure)
-    failure = {{"problem", to_string(r.failure->problem)}, {"detail", r.failure->detail},
-               {"worst", worst_json(r.failure->worst)}, {"shrink_steps", r.failure->shrink_steps},
-               {"repro", r.failure->repro}};
-  return {{"implementation", r.implementation}, {"op", std::string(name(r.op))}, {"property", r.property},
-          {"sentence", r.sentence}, {"outcome", std::string(properties::name(r.outcome))}, {"reason", r.reason},
-          {"cases", r.cases}, {"cases_skipped", r.cases_skipped}, {"seconds", r.seconds},
-          {"max_ulp", num(r.max_ulp)}, {"max_bound_fraction", num(r.max_bound_fraction)},
-          {"ulp_histogram", {{"edges", edges}, {"counts", r.ulp_histogram}}}, {"breakdown", breakdown},
-          {"failure", failure}};
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-template <class T, class Parse>
-Expected<std::vector<T>> parse_all(const std::vector<std::string>& names, Parse parse, const char* what) {
-  std::vector<T> out;
-  for (const std::string& n : names) {
-    const std::optional<T> v = parse(n);
-    if (!v) return Status::error(std::string("Expected ") + what + ", but got '" + n + "'");
-    out.push_back(*v);
-  }
-  return out;
-}
-
-}  // namespace
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   CLI::App* cmd = app.add_subcommand("run", "Run the property suite and write the conformance report (the default)");
@@ -99,8 +44,7 @@ int run_run(const RunOptions& o) {
   const std::optional<properties::Tier> tier = properties::parse_tier(o.tier);
   if (!tier) return report_usage_error("Expected --tier smoke, ci or nightly, but got '" + o.tier + "'");
   unsigned shard_i = 0, shard_n = 1;
-  if (std::sscanf(o.shard.c_str(), "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 || shard_i >= shard_n)
-    return report_usage_error("Expected --shard i/n with 0 <= i < n, but got '" + o.shard + "'");
+  if (Status st = parse_shard(o.shard, shard_i, shard_n); !st.ok()) return report_usage_error(st);
   auto ops = parse_all<Op>(o.ops, parse_op, "an op name");
   auto dtypes = parse_all<DType>(o.dtypes, parse_dtype, "a dtype");
   auto profiles = parse_all<Profile>(o.profiles, parse_profile, "a profile");
@@ -117,80 +61,31 @@ int run_run(const RunOptions& o) {
     for (const properties::Property& p : properties::all_properties()) props.push_back(&p);
   const properties::Narrowing narrowing{.ops = *ops, .dtypes = *dtypes, .profiles = *profiles, .exclude = {}};
 
-  struct Target {
-    std::string name, kind, description, bug;
-  };
-  std::vector<Target> targets;
+  std::vector<SuiteTarget> targets;
   for (const std::string& n : o.impls.empty() ? impls::implementation_names() : o.impls) {
     Expected<std::unique_ptr<impls::Implementation>> impl = implementation_named(n);
     if (!impl) return report_usage_error(impl.message());
-    targets.push_back({n, n.rfind("mutant-", 0) == 0 ? "mutant" : "builtin", std::string((*impl)->description()), ""});
+    targets.push_back({n, n.rfind("mutant-", 0) == 0 ? "mutant" : "builtin", std::string((*impl)->description()), "", nullptr});
   }
   if (o.mutants && o.impls.empty())
-    for (const impls::MutantInfo& m : impls::mutant_catalog()) targets.push_back({m.name, "mutant", "", m.bug});
+    for (const impls::MutantInfo& m : impls::mutant_catalog()) targets.push_back({m.name, "mutant", "", m.bug, nullptr});
+  for (SuiteTarget& t : targets)
+    t.make = [name = t.name, narrowing] { return narrowed(std::move(implementation_named(name).value()), narrowing); };
 
   properties::RunConfig config;
   config.tier = *tier;
   config.seed = o.seed;
   config.check.bound_multiplier = o.bound_multiplier;
-  std::vector<properties::RowResult> rows;
-  const bool progress = !o.quiet && isatty(STDERR_FILENO);
-  std::size_t index = 0, total = targets.size() * std::size(kAllOps) * props.size();
-  for (const Target& t : targets) {
-    Expected<std::unique_ptr<impls::Implementation>> found = implementation_named(t.name);
-    std::unique_ptr<impls::Implementation> impl = narrowed(std::move(found.value()), narrowing);
-    for (const Op op : kAllOps) {
-      if (!ops->empty() && std::find(ops->begin(), ops->end(), op) == ops->end()) continue;
-      for (const properties::Property* p : props) {
-        if (index++ % shard_n != shard_i) continue;
-        if (progress) std::fprintf(stderr, "\r[%zu/%zu] %s %s %s\033[K", index, total, t.name.c_str(), std::string(name(op)).c_str(), std::string(p->name).c_str());
-        rows.push_back(properties::run_row(*impl, op, *p, config));
-      }
-    }
-  }
-  if (progress) std::fprintf(stderr, "\r\033[K");
+  const SuitePlan plan{.ops = *ops, .props = props, .shard_index = shard_i, .shard_count = shard_n,
+                       .progress = !o.quiet && isatty(STDERR_FILENO)};
+  const std::vector<properties::RowResult> rows =
+      run_suite(targets, plan, [&](impls::Implementation& impl, Op op, const properties::Property& p) {
+        return properties::run_row(impl, op, p, config);
+      });
 
-  json doc;
-  doc["schema"] = "normcheck-report";
-  doc["schema_version"] = 1;
-  doc["normcheck_version"] = "0.1.0";
-  doc["created_utc"] = utc_now();
-  doc["host"] = {{"threads", std::thread::hardware_concurrency()}};
-  doc["tier"] = o.tier;
-  doc["seed"] = o.seed;
-  doc["shard"] = {{"index", shard_i}, {"count", shard_n}};
-  doc["policy"] = nullptr;
-  doc["implementations"] = json::array();
-  for (const Target& t : targets)
-    doc["implementations"].push_back({{"name", t.name}, {"kind", t.kind}, {"description", t.description},
-                                      {"bug", t.bug.empty() ? json(nullptr) : json(t.bug)}});
-  doc["results"] = json::array();
-  std::map<std::string, std::map<std::string, std::string>> fingerprint;  // impl -> profile -> worst outcome
-  std::map<std::string, std::set<std::string>> killed_by;
-  for (const properties::RowResult& r : rows) {
-    doc["results"].push_back(row_json(r));
-    if (r.implementation.rfind("mutant-", 0) == 0 && r.outcome == Outcome::kFailed) killed_by[r.implementation].insert(r.property);
-    for (const properties::Breakdown& b : r.breakdown) {
-      std::string& cell = fingerprint[r.implementation][std::string(name(b.profile))];
-      if (b.failed > 0) cell = "FAILED";
-      else if (cell.empty()) cell = "PASSED";
-    }
-  }
-  doc["profile_fingerprint"] = json::array();
-  for (const auto& [impl, profs] : fingerprint) {
-    if (impl.rfind("mutant-", 0) == 0) continue;
-    doc["profile_fingerprint"].push_back({{"implementation", impl}, {"profiles", profs}});
-  }
-  json matrix = {{"properties", json::array()}, {"mutants", json::array()}};
-  for (const properties::Property* p : props) matrix["properties"].push_back(std::string(p->name));
-  for (const Target& t : targets) {
-    if (t.kind != "mutant") continue;
-    const std::set<std::string>& k = killed_by[t.name];
-    matrix["mutants"].push_back({{"name", t.name}, {"bug", t.bug}, {"killed", !k.empty()},
-                                 {"killed_by", std::vector<std::string>(k.begin(), k.end())}});
-  }
-  doc["kill_matrix"] = matrix;
-  doc["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  json doc = results_document({.tier = o.tier, .seed = o.seed, .shard_index = shard_i, .shard_count = shard_n, .start = start},
+                              targets, rows, props);
+  const json& matrix = doc["kill_matrix"];
   Expected<json> summary = report::compute_summary(doc);
   if (!summary) return report_usage_error("internal: " + summary.message());
   doc["summary"] = *summary;

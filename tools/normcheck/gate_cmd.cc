@@ -1,0 +1,347 @@
+#include "tools/normcheck/gate_cmd.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "ci/report/report.h"
+#include "impls/plugin/plugin_impl.h"
+#include "properties/generators.h"
+#include "properties/restricted.h"
+#include "properties/runner.h"
+#include "tools/normcheck/baseline.h"
+#include "tools/normcheck/cli_error.h"
+#include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/policy.h"
+#include "tools/normcheck/suite_run.h"
+
+namespace normcheck::tool {
+namespace {
+
+using nlohmann::json;
+using properties::Outcome;
+using properties::RowResult;
+
+/// The loaded plugin seen through several narrowings at once (one per tolerance group) without
+/// starting a worker for each: forwards every call, owns nothing.
+class Borrowed final : public impls::Implementation {
+ public:
+  explicit Borrowed(impls::Implementation& inner) : inner_(inner) {}
+  std::string_view name() const override { return inner_.name(); }
+  std::string_view description() const override { return inner_.description(); }
+  const impls::Capabilities& capabilities() const override { return inner_.capabilities(); }
+  std::optional<std::string> supports(const Problem& p) const override { return inner_.supports(p); }
+  Status run(const Problem& p, const Inputs& in, impls::Outputs& out) override { return inner_.run(p, in, out); }
+
+ private:
+  impls::Implementation& inner_;
+};
+
+template <class T>
+std::vector<T> intersect(const std::vector<T>& policy, const std::vector<T>& cli) {
+  if (cli.empty()) return policy;
+  std::vector<T> out;
+  for (const T& x : policy)
+    if (std::find(cli.begin(), cli.end(), x) != cli.end()) out.push_back(x);
+  return out;
+}
+
+template <class T>
+std::string names_of(const std::vector<T>& v) {
+  std::string s;
+  for (const T& x : v) s += (s.empty() ? "" : ", ") + std::string(name(x));
+  return s;
+}
+
+/// Everything a property could ask of an implementation, within the run's dtypes and profiles:
+/// a row whose domain misses these is not applicable to the op at all (running statistics of
+/// layer_norm), so its SKIPPED is never a policy violation.
+impls::Capabilities universal(const std::vector<DType>& dtypes, const std::vector<Profile>& profiles) {
+  impls::Capabilities c;
+  c.ops.assign(std::begin(kAllOps), std::end(kAllOps));
+  c.dtypes = dtypes;
+  c.layouts.assign(std::begin(kAllLayouts), std::end(kAllLayouts));
+  c.modes = {Mode::kTrain, Mode::kEval};
+  c.directions = {Direction::kForward, Direction::kBackward};
+  c.profiles = profiles;
+  c.devices = {Device::kCPU};
+  c.saves_stats = true;
+  return c;
+}
+
+/// The rows of one (op, property) run per tolerance group, as one row: the worst outcome (FAILED >
+/// MISTRUSTED > PASSED > SKIPPED), the counts and histograms added, the figures' maxima.
+RowResult merge_rows(const std::vector<RowResult>& parts) {
+  RowResult m = parts.front();
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const RowResult& r = parts[i];
+    m.cases += r.cases, m.cases_skipped += r.cases_skipped, m.cases_mistrusted += r.cases_mistrusted;
+    m.seconds += r.seconds;
+    m.max_ulp = std::max(m.max_ulp, r.max_ulp);
+    m.max_bound_fraction = std::max(m.max_bound_fraction, r.max_bound_fraction);
+    for (std::size_t b = 0; b < m.ulp_histogram.size(); ++b) m.ulp_histogram[b] += r.ulp_histogram[b];
+    m.breakdown.insert(m.breakdown.end(), r.breakdown.begin(), r.breakdown.end());
+  }
+  auto first = [&](Outcome o) -> const RowResult* {
+    for (const RowResult& r : parts)
+      if (r.outcome == o) return &r;
+    return nullptr;
+  };
+  for (const Outcome o : {Outcome::kFailed, Outcome::kMistrusted, Outcome::kPassed}) {
+    if (const RowResult* r = first(o)) {
+      m.outcome = o, m.reason = r->reason, m.failure = r->failure;
+      return m;
+    }
+  }
+  m.outcome = Outcome::kSkipped;
+  m.reason.clear();
+  for (const RowResult& r : parts)
+    if (m.reason.find(r.reason) == std::string::npos) m.reason += (m.reason.empty() ? "" : "; ") + r.reason;
+  m.failure.reset();
+  return m;
+}
+
+std::string shell_quoted(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// A problem of op for the capability probe: the profile's defaults on a small valid shape.
+std::optional<Problem> probe_problem(Op op, DType dtype, Profile profile) {
+  Problem p = default_problem(op, {2, 4, 3}, profile);
+  p.dtype = dtype;
+  Expected<Problem> checked = parse_problem(to_string(p));
+  if (!checked) return std::nullopt;
+  return *checked;
+}
+
+int load_error(const std::string& message) {
+  std::fprintf(stderr, "normcheck: error: %s\n", one_line(message).c_str());
+  return kExitLoad;
+}
+
+int run_one_repro(impls::Implementation& plugin, const Policy& policy, const std::string& line) {
+  Expected<properties::ReproCase> c = properties::parse_repro(line);
+  if (!c) return report_usage_error(c.message());
+  const std::string property_name = c->property.empty() ? "differential" : c->property;
+  const properties::Property* property = properties::find_property(property_name);
+  if (!property) return report_usage_error("Expected a property name, but got '" + property_name + "'");
+  properties::CheckOptions check;
+  check.bound_multiplier = policy.multiplier_for(c->problem.dtype);
+  const properties::CaseResult r = properties::check_one(plugin, *property, c->problem, check);
+  std::printf("%s\n", fmt::format("{} {} on {} by {}", properties::name(r.outcome), property->name,
+                                  to_string(c->problem), plugin.name())
+                          .c_str());
+  if (!r.detail.empty()) std::printf("  %s\n", one_line(r.detail).c_str());
+  if (r.worst) {
+    const properties::Worst& w = *r.worst;
+    std::printf("%s\n", fmt::format("  worst: {}[{}] input {:.9g} expected {:.9g} got {:.9g} ({:.6g} ulp, {:.6g} of the bound)",
+                                    w.output, w.index, w.input, w.expected, w.got, w.ulp, w.bound_fraction)
+                            .c_str());
+  }
+  std::fflush(stdout);
+  return r.outcome == Outcome::kFailed ? kExitCheckFailed : kExitOk;
+}
+
+}  // namespace
+
+CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "gate", "Gate a plugin (a shared library implementing impls/plugin/normcheck_plugin.h): the property "
+              "suite under a policy, the report, the verdict as the exit code (docs/gate.md)");
+  cmd->add_option("--plugin", o.plugin, "The plugin library (.so)")->required();
+  cmd->add_option("--policy", o.policy, "Policy file (JSON): required ops/dtypes/profiles/properties, allowed skips, tolerance multipliers");
+  cmd->add_option("--baseline", o.baseline, "Baseline file: fail when an error grew beyond it (docs/gate.md)");
+  cmd->add_option("--write-baseline", o.write_baseline, "Write this run's errors as a baseline file");
+  cmd->add_option("--op", o.ops, "Only these op(s) of the policy's");
+  cmd->add_option("--dtype", o.dtypes, "Only these dtype(s) of the policy's");
+  cmd->add_option("--profile", o.profiles, "Only these profile(s) of the policy's");
+  cmd->add_option("--tier", o.tier, "smoke | ci | nightly")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Base seed of the run")->capture_default_str();
+  cmd->add_option("--out", o.out, "Report directory")->capture_default_str();
+  cmd->add_option("--shard", o.shard, "i/n: run every n-th row starting at i (merge with normcheck merge)")
+      ->capture_default_str();
+  cmd->add_option("--timeout-s", o.timeout_s, "Per-case timeout of the plugin, seconds")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--memory-limit-mb", o.memory_limit_mb, "The plugin worker's address-space limit, MiB (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--worker", o.worker, "The normcheck-worker executable (default: beside normcheck)");
+  cmd->add_option("--repro", o.repro, "Replay one case on the plugin: the line a failure printed after REPRO:");
+  cmd->add_flag("--quiet", o.quiet, "No progress line");
+  cmd->footer(kExitCodesHelp);
+  return cmd;
+}
+
+int run_gate(const GateOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  // Input errors first (exit 2), before the plugin is loaded (exit 3).
+  const std::optional<properties::Tier> tier = properties::parse_tier(o.tier);
+  if (!tier) return report_usage_error("Expected --tier smoke, ci or nightly, but got '" + o.tier + "'");
+  unsigned shard_i = 0, shard_n = 1;
+  if (Status s = parse_shard(o.shard, shard_i, shard_n); !s.ok()) return report_usage_error(s);
+  auto cli_ops = parse_all<Op>(o.ops, parse_op, "an op name");
+  auto cli_dtypes = parse_all<DType>(o.dtypes, parse_dtype, "a dtype");
+  auto cli_profiles = parse_all<Profile>(o.profiles, parse_profile, "a profile");
+  if (!cli_ops) return report_usage_error(cli_ops.message());
+  if (!cli_dtypes) return report_usage_error(cli_dtypes.message());
+  if (!cli_profiles) return report_usage_error(cli_profiles.message());
+  Expected<Policy> policy_read = o.policy.empty() ? Expected<Policy>(default_policy()) : read_policy(o.policy);
+  if (!policy_read) return report_usage_error(policy_read.message());
+  const Policy& policy = *policy_read;
+  std::optional<Baseline> baseline;
+  if (!o.baseline.empty()) {
+    Expected<Baseline> b = read_baseline(o.baseline);
+    if (!b) return report_usage_error(b.message());
+    baseline = std::move(*b);
+    if ((!baseline->tier.empty() && baseline->tier != o.tier) || baseline->seed != o.seed)
+      std::fprintf(stderr, "normcheck: warning: the baseline %s was written with --tier %s --seed %llu, this run is --tier %s --seed %llu: its cases differ\n",
+                   o.baseline.c_str(), baseline->tier.c_str(), static_cast<unsigned long long>(baseline->seed),
+                   o.tier.c_str(), static_cast<unsigned long long>(o.seed));
+  }
+  const std::vector<Op> ops = intersect(policy.ops, *cli_ops);
+  const std::vector<DType> dtypes = intersect(policy.dtypes, *cli_dtypes);
+  const std::vector<Profile> profiles = intersect(policy.profiles, *cli_profiles);
+  if (ops.empty()) return report_usage_error("Expected --op among the policy's ops (" + names_of(policy.ops) + "), but got none of them");
+  if (dtypes.empty()) return report_usage_error("Expected --dtype among the policy's dtypes (" + names_of(policy.dtypes) + "), but got none of them");
+  if (profiles.empty()) return report_usage_error("Expected --profile among the policy's profiles (" + names_of(policy.profiles) + "), but got none of them");
+
+  impls::PluginOptions plugin_options;
+  plugin_options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
+  plugin_options.memory_limit = o.memory_limit_mb << 20;
+  plugin_options.worker_path = o.worker;
+  Expected<std::unique_ptr<impls::Implementation>> loaded = impls::load_plugin(o.plugin, plugin_options);
+  if (!loaded) {
+    if (impls::is_plugin_load_error(loaded.status())) return load_error(loaded.message());
+    return load_error(std::string(impls::kPluginLoadErrorPrefix) + loaded.message());
+  }
+  impls::Implementation& plugin = **loaded;
+  if (!o.repro.empty()) return run_one_repro(plugin, policy, o.repro);
+
+  // One narrowing per tolerance multiplier: the dtypes that share one run their rows together; a
+  // policy with several multipliers runs each (op, property) once per group and merges the rows.
+  std::map<double, std::vector<DType>> groups;
+  for (const DType d : dtypes) groups[policy.multiplier_for(d)].push_back(d);
+  struct Group {
+    std::unique_ptr<impls::Implementation> impl;
+    properties::RunConfig config;
+  };
+  std::vector<Group> group_impls;
+  for (const auto& [multiplier, group_dtypes] : groups) {
+    Group g;
+    g.impl = properties::narrowed(std::make_unique<Borrowed>(plugin),
+                      {.ops = ops, .dtypes = group_dtypes, .profiles = profiles, .exclude = {}});
+    g.config.tier = *tier;
+    g.config.seed = o.seed;
+    g.config.check.bound_multiplier = multiplier;
+    group_impls.push_back(std::move(g));
+  }
+
+  const std::string plugin_name(plugin.name());
+  std::vector<SuiteTarget> targets{{plugin_name, "plugin", std::string(plugin.description()), "", nullptr}};
+  targets[0].make = [&] {
+    return properties::narrowed(std::make_unique<Borrowed>(plugin), {.ops = ops, .dtypes = dtypes, .profiles = profiles, .exclude = {}});
+  };
+  const SuitePlan plan{.ops = ops, .props = policy.properties, .shard_index = shard_i, .shard_count = shard_n,
+                       .progress = !o.quiet && isatty(STDERR_FILENO)};
+  std::vector<RowResult> rows = run_suite(targets, plan, [&](impls::Implementation&, Op op, const properties::Property& p) {
+    std::vector<RowResult> parts;
+    for (Group& g : group_impls) parts.push_back(properties::run_row(*g.impl, op, p, g.config));
+    return merge_rows(parts);
+  });
+
+  // The verdict: every required row PASSED, SKIPPED only where the policy allows it (or where the
+  // property does not apply to the op), no regression against the baseline, and every required
+  // op x dtype x profile accepted by the plugin.
+  std::vector<std::string> violations, regressions, lines;
+  const impls::Capabilities all = universal(dtypes, profiles);
+  for (RowResult& r : rows) {
+    const std::string where = plugin_name + " " + std::string(name(r.op)) + " " + r.property;
+    if (r.failure) {
+      r.failure->repro = "normcheck gate --plugin " + shell_quoted(o.plugin) + " --repro '" +
+                         to_string(r.failure->problem) + " impl=" + plugin_name + " property=" + r.property + "'";
+      lines.push_back(fmt::format("  FAILED {}: {}\n  REPRO: {}", where, one_line(r.reason), r.failure->repro));
+    } else if (r.outcome == Outcome::kMistrusted) {
+      lines.push_back(fmt::format("  MISTRUSTED {}: {}", where, one_line(r.reason)));
+    } else if (r.outcome == Outcome::kSkipped) {
+      const properties::Property* p = properties::find_property(r.property);
+      const bool applies = p && !properties::empty_intersection(r.op, p->domain, all);
+      const SkipRule* rule = policy.skip_rule(r.op, r.property);
+      if (applies && !rule) {
+        r.reason = "policy: required, may not be SKIPPED: " + r.reason;
+        violations.push_back(where + ": " + r.reason);
+        lines.push_back(fmt::format("  SKIPPED (not allowed by the policy) {}: {}", where, one_line(r.reason)));
+      } else if (applies && !policy.is_default() && !rule->why.empty()) {
+        r.reason += " (allowed by the policy: " + rule->why + ")";
+      }
+    }
+    if (baseline) {
+      if (const BaselineRow* b = baseline->find(plugin_name, std::string(name(r.op)), r.property)) {
+        if (std::optional<std::string> g = regression(r, *b)) {
+          r.reason = "regression: " + *g + (r.reason.empty() ? "" : "; " + r.reason);
+          regressions.push_back(where + ": " + *g);
+          lines.push_back(fmt::format("  REGRESSION {}: {} (baseline {})", where, *g, o.baseline));
+        }
+      }
+    }
+  }
+  if (!policy.is_default()) {
+    for (const Op op : ops)
+      for (const DType d : dtypes)
+        for (const Profile pr : profiles) {
+          const std::optional<Problem> p = probe_problem(op, d, pr);
+          if (!p) continue;
+          if (const std::optional<std::string> why = plugin.supports(*p)) {
+            const std::string v = fmt::format("policy: requires {} {} {}, but {} refuses it: {}", name(op), name(d),
+                                              name(pr), plugin_name, one_line(*why));
+            violations.push_back(v);
+            lines.push_back("  " + v);
+            for (RowResult& r : rows)
+              if (r.op == op) {
+                r.reason = v + (r.reason.empty() ? "" : "; " + r.reason);
+                break;
+              }
+          }
+        }
+  }
+
+  json doc = results_document({.tier = o.tier, .seed = o.seed, .shard_index = shard_i, .shard_count = shard_n, .start = start},
+                              targets, rows, policy.properties);
+  // "policy" names the file; a baseline without a policy file is judged by the default policy,
+  // which the report must name because the verdict is then not the schema's plain rule.
+  if (!policy.is_default()) doc["policy"] = policy.source;
+  else if (baseline) doc["policy"] = "default";
+  doc["gate"] = {{"plugin", o.plugin}, {"baseline", o.baseline.empty() ? json(nullptr) : json(o.baseline)},
+                 {"violations", violations}, {"regressions", regressions}};
+  Expected<json> summary = report::compute_summary(doc);
+  if (!summary) {
+    std::fprintf(stderr, "normcheck: internal error: %s\n", one_line(summary.message()).c_str());
+    return kExitInternal;
+  }
+  const bool conforming = summary->value("conforming", false) && violations.empty() && regressions.empty();
+  (*summary)["conforming"] = conforming;
+  doc["summary"] = *summary;
+  if (Status s = report::write_report(doc, o.out); !s.ok()) return report_usage_error(s.message());
+  if (!o.write_baseline.empty())
+    if (Status s = write_baseline(o.write_baseline, baseline_json(rows, o.tier, o.seed)); !s.ok())
+      return report_usage_error(s.message());
+
+  const json& sm = doc["summary"];
+  const std::string under = policy.is_default() ? std::string() : " under policy " + policy.source;
+  std::printf("%s\n", fmt::format("normcheck gate: {} {}{} ({} passed, {} failed, {} skipped, {} mistrusted rows; "
+                                  "{} policy violations, {} regressions; {:.1f} s) -> {}/index.html",
+                                  plugin_name, conforming ? "CONFORMING" : "NOT CONFORMING", under,
+                                  sm.value("passed", 0), sm.value("failed", 0), sm.value("skipped", 0),
+                                  sm.value("mistrusted", 0), violations.size(), regressions.size(),
+                                  doc["wall_seconds"].get<double>(), o.out)
+                          .c_str());
+  for (const std::string& l : lines) std::printf("%s\n", l.c_str());
+  std::fflush(stdout);
+  return conforming ? kExitOk : kExitCheckFailed;
+}
+
+}  // namespace normcheck::tool

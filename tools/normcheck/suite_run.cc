@@ -1,0 +1,160 @@
+#include "tools/normcheck/suite_run.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace normcheck::tool {
+namespace {
+
+using nlohmann::json;
+using properties::Outcome;
+
+json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json worst_json(const std::optional<properties::Worst>& w) {
+  if (!w) return nullptr;
+  return {{"output", w->output}, {"index", w->index}, {"input", num(w->input)}, {"expected", num(w->expected)},
+          {"got", num(w->got)}, {"ulp", num(w->ulp)}, {"bound_fraction", num(w->bound_fraction)}};
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+bool is_mutant(const std::string& impl) { return impl.rfind("mutant-", 0) == 0; }
+
+}  // namespace
+
+json row_json(const properties::RowResult& r) {
+  json edges = json::array();
+  for (double e : properties::kUlpEdges) edges.push_back(e);
+  edges.push_back("inf");
+  json breakdown = json::array();
+  for (const properties::Breakdown& b : r.breakdown)
+    breakdown.push_back({{"dtype", std::string(name(b.dtype))}, {"profile", std::string(name(b.profile))},
+                         {"cases", b.cases}, {"failed", b.failed}, {"max_ulp", num(b.max_ulp)},
+                         {"max_bound_fraction", num(b.max_bound_fraction)}});
+  json failure = nullptr;
+  if (r.failure)
+    failure = {{"problem", to_string(r.failure->problem)}, {"detail", r.failure->detail},
+               {"worst", worst_json(r.failure->worst)}, {"shrink_steps", r.failure->shrink_steps},
+               {"repro", r.failure->repro}};
+  return {{"implementation", r.implementation}, {"op", std::string(name(r.op))}, {"property", r.property},
+          {"sentence", r.sentence}, {"outcome", std::string(properties::name(r.outcome))}, {"reason", r.reason},
+          {"cases", r.cases}, {"cases_skipped", r.cases_skipped}, {"seconds", r.seconds},
+          {"max_ulp", num(r.max_ulp)}, {"max_bound_fraction", num(r.max_bound_fraction)},
+          {"ulp_histogram", {{"edges", edges}, {"counts", r.ulp_histogram}}}, {"breakdown", breakdown},
+          {"failure", failure}};
+}
+
+ProgressLine::ProgressLine(bool enabled, std::size_t total)
+    : enabled_(enabled), total_(total), start_(std::chrono::steady_clock::now()) {}
+
+ProgressLine::~ProgressLine() { clear(); }
+
+void ProgressLine::step(std::size_t index, std::string_view what) {
+  if (!enabled_) return;
+  // Runs shorter than a second stay quiet: the line would only flicker.
+  if (!shown_ && std::chrono::steady_clock::now() - start_ < std::chrono::seconds(1)) return;
+  shown_ = true;
+  std::fprintf(stderr, "\r[%zu/%zu] %.*s\033[K", index, total_, static_cast<int>(what.size()), what.data());
+  std::fflush(stderr);
+}
+
+void ProgressLine::clear() {
+  if (!shown_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  shown_ = false;
+}
+
+std::vector<properties::RowResult> run_suite(const std::vector<SuiteTarget>& targets, const SuitePlan& plan,
+                                             const RowRunner& row) {
+  std::vector<Op> ops;
+  for (const Op op : kAllOps)
+    if (plan.ops.empty() || std::find(plan.ops.begin(), plan.ops.end(), op) != plan.ops.end()) ops.push_back(op);
+  const std::size_t total = targets.size() * ops.size() * plan.props.size();
+  std::size_t shard_rows = 0;
+  for (std::size_t i = 0; i < total; ++i) shard_rows += i % plan.shard_count == plan.shard_index ? 1 : 0;
+  ProgressLine progress(plan.progress, shard_rows);
+  std::vector<properties::RowResult> rows;
+  std::size_t index = 0, done = 0;
+  for (const SuiteTarget& t : targets) {
+    std::unique_ptr<impls::Implementation> impl;
+    for (const Op op : ops) {
+      for (const properties::Property* p : plan.props) {
+        if (index++ % plan.shard_count != plan.shard_index) continue;
+        if (!impl) impl = t.make();
+        progress.step(++done, t.name + " " + std::string(name(op)) + " " + std::string(p->name));
+        rows.push_back(row(*impl, op, *p));
+      }
+    }
+  }
+  return rows;
+}
+
+json results_document(const SuiteMeta& meta, const std::vector<SuiteTarget>& targets,
+                      const std::vector<properties::RowResult>& rows,
+                      const std::vector<const properties::Property*>& props) {
+  json doc;
+  doc["schema"] = "normcheck-report";
+  doc["schema_version"] = 1;
+  doc["normcheck_version"] = "0.1.0";
+  doc["created_utc"] = utc_now();
+  doc["host"] = {{"threads", std::thread::hardware_concurrency()}};
+  doc["tier"] = meta.tier;
+  doc["seed"] = meta.seed;
+  doc["shard"] = {{"index", meta.shard_index}, {"count", meta.shard_count}};
+  doc["policy"] = nullptr;
+  doc["implementations"] = json::array();
+  for (const SuiteTarget& t : targets)
+    doc["implementations"].push_back({{"name", t.name}, {"kind", t.kind}, {"description", t.description},
+                                      {"bug", t.bug.empty() ? json(nullptr) : json(t.bug)}});
+  doc["results"] = json::array();
+  std::map<std::string, std::map<std::string, std::string>> fingerprint;  // impl -> profile -> worst outcome
+  std::map<std::string, std::set<std::string>> killed_by;
+  for (const properties::RowResult& r : rows) {
+    doc["results"].push_back(row_json(r));
+    if (is_mutant(r.implementation) && r.outcome == Outcome::kFailed) killed_by[r.implementation].insert(r.property);
+    for (const properties::Breakdown& b : r.breakdown) {
+      std::string& cell = fingerprint[r.implementation][std::string(name(b.profile))];
+      if (b.failed > 0) cell = "FAILED";
+      else if (cell.empty()) cell = "PASSED";
+    }
+  }
+  doc["profile_fingerprint"] = json::array();
+  for (const auto& [impl, profs] : fingerprint) {
+    if (is_mutant(impl)) continue;
+    doc["profile_fingerprint"].push_back({{"implementation", impl}, {"profiles", profs}});
+  }
+  json matrix = {{"properties", json::array()}, {"mutants", json::array()}};
+  for (const properties::Property* p : props) matrix["properties"].push_back(std::string(p->name));
+  for (const SuiteTarget& t : targets) {
+    if (t.kind != "mutant") continue;
+    const std::set<std::string>& k = killed_by[t.name];
+    matrix["mutants"].push_back({{"name", t.name}, {"bug", t.bug}, {"killed", !k.empty()},
+                                 {"killed_by", std::vector<std::string>(k.begin(), k.end())}});
+  }
+  doc["kill_matrix"] = matrix;
+  doc["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - meta.start).count();
+  return doc;
+}
+
+Status parse_shard(const std::string& text, unsigned& index, unsigned& count) {
+  unsigned i = 0, n = 1;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
+    return Status::error("Expected --shard i/n with 0 <= i < n, but got '" + text + "'");
+  index = i, count = n;
+  return Status();
+}
+
+}  // namespace normcheck::tool
