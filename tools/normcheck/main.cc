@@ -11,6 +11,7 @@
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/gate_cmd.h"
 #include "tools/normcheck/gen_sample_cmd.h"
+#include "tools/normcheck/golden_cmd.h"
 #include "tools/normcheck/merge_cmd.h"
 #include "tools/normcheck/reference_cmd.h"
 #include "tools/normcheck/report_cmd.h"
@@ -36,6 +37,7 @@ int run(int argc, char** argv) {
   ReportOptions report;
   MergeOptions merge;
   ReproOptions repro;
+  GoldenOptions golden;
   RunOptions run_options;
   GateOptions gate;
   CLI::App* reference_cmd = add_reference_command(app, reference);
@@ -45,6 +47,7 @@ int run(int argc, char** argv) {
   CLI::App* report_cmd = add_report_command(app, report);
   CLI::App* merge_cmd = add_merge_command(app, merge);
   CLI::App* repro_cmd = add_repro_command(app, repro);
+  CLI::App* golden_cmd = add_golden_command(app, golden);
   CLI::App* run_cmd = add_run_command(app, run_options);
   CLI::App* gate_cmd = add_gate_command(app, gate);
 
@@ -60,6 +63,7 @@ int run(int argc, char** argv) {
   if (report_cmd->parsed()) return run_report(report);
   if (merge_cmd->parsed()) return run_merge(merge);
   if (repro_cmd->parsed()) return run_repro(repro);
+  if (golden_cmd->parsed()) return run_golden(golden);
   if (run_cmd->parsed()) return run_run(run_options);
   if (gate_cmd->parsed()) return run_gate(gate);
   if (demo_cmd->parsed()) return run_demo(demo);
