@@ -127,16 +127,7 @@ double large_magnitude(DType t, std::int64_t set_size) {
 }
 
 std::int64_t set_of(const Problem& p, const Geometry& g, std::int64_t i) {
-  const std::int64_t s = i % g.S, c = (i / g.S) % g.C, n = i / (g.S * g.C);
-  switch (p.op) {
-    case Op::kBatchNorm: return c;
-    case Op::kInstanceNorm: return n * g.C + c;
-    case Op::kGroupNorm: return n * g.G + c / (g.C / g.G);
-    case Op::kLayerNorm:
-    case Op::kRmsNorm: return n;
-    case Op::kLayerNorm2d: return n * g.S + s;
-  }
-  return 0;
+  return set_index(p.op, g, i / (g.S * g.C), (i / g.S) % g.C, i % g.S);
 }
 
 Expected<GeneratedInputs> make_inputs(const Problem& p) {

@@ -3,6 +3,7 @@
 // so  sum_set dx = 0  and  sum_set dx * xhat = rstd * eps / (var + eps) * sum_set dxhat * xhat
 // (rms_norm: no mean term; the second relation with var -> mean square), and a constant
 // cotangent gives dx = 0.
+#include <cfloat>
 #include <cmath>
 
 #include "properties/property.h"
@@ -27,10 +28,13 @@ CaseResult dx_sums(impls::Implementation& impl, const Problem& p, const CheckOpt
   const std::vector<double> dx_want = e.want->dx->values();
   const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};
   const auto sets = static_cast<std::size_t>(g.num_sets);
-  std::vector<double> mean(sets, 0), v(sets, 0), count(sets, 0);
+  // The set statistics in long double: at |mean|/std = 1e9 a double xhat would carry 1e-7 of
+  // relative error of its own, more than float64's bound allows the implementation.
+  std::vector<long double> mean(sets, 0), v(sets, 0);
+  std::vector<double> count(sets, 0);
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto j = static_cast<std::size_t>(set_of(p, g, static_cast<std::int64_t>(i)));
-    mean[j] += rms ? 0.0 : x[i], ++count[j];
+    mean[j] += rms ? 0.0L : static_cast<long double>(x[i]), ++count[j];
   }
   for (std::size_t j = 0; j < sets; ++j) mean[j] = count[j] > 0 ? mean[j] / count[j] : 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
@@ -39,18 +43,19 @@ CaseResult dx_sums(impls::Implementation& impl, const Problem& p, const CheckOpt
   }
   const double eps = effective_eps(p);
   std::vector<double> sum_dx(sets, 0), sum_dx_xhat(sets, 0), sum_g_xhat(sets, 0), tol_dx(sets, 0), tol_xhat(sets, 0),
-      mag(sets, 0);
+      mag(sets, 0), abs_g_xhat(sets, 0);
   const std::int64_t C = p.affine ? numel_of(affine_shape(p)) : 1;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto j = static_cast<std::size_t>(set_of(p, g, static_cast<std::int64_t>(i)));
-    const double var = v[j] / count[j];
-    const double xhat = (x[i] - mean[j]) / std::sqrt(var + eps);
+    const long double var = v[j] / count[j];
+    const double xhat = static_cast<double>((x[i] - mean[j]) / std::sqrt(var + eps));
     // The affine index: the channel (ops with one), else the position within normalized_shape.
     const std::int64_t a = (p.op == Op::kLayerNorm || rms) ? static_cast<std::int64_t>(i) % C
                                                             : (static_cast<std::int64_t>(i) / g.S) % g.C;
     const double gamma = p.affine ? w[static_cast<std::size_t>(a)] : 1.0;
     const double dx = e.got.out.views.dx->get_linear(static_cast<std::int64_t>(i));
     sum_dx[j] += dx, sum_dx_xhat[j] += dx * xhat, sum_g_xhat[j] += gamma * dy[i] * xhat;
+    abs_g_xhat[j] += std::fabs(gamma * dy[i] * xhat);
     // An exact dx that overflows the dtype leaves the set without finite sums: skip it.
     const double b_i = std::isfinite(dx_want[i]) ? bound[i] : INFINITY;
     tol_dx[j] += o.bound_multiplier * b_i, tol_xhat[j] += o.bound_multiplier * b_i * std::fabs(xhat);
@@ -59,8 +64,10 @@ CaseResult dx_sums(impls::Implementation& impl, const Problem& p, const CheckOpt
   for (std::size_t j = 0; j < sets; ++j) {
     // Sets whose exact dx overflows the dtype (a tiny variance with a tiny eps) have no finite sums.
     if (count[j] == 0 || !std::isfinite(v[j]) || !std::isfinite(tol_dx[j])) continue;
-    const double var = v[j] / count[j], rstd = 1 / std::sqrt(var + eps);
-    const double slack = 1e-9 * mag[j] + 1e-300;  // the double evaluation of these sums
+    const double var = static_cast<double>(v[j] / count[j]), rstd = 1 / std::sqrt(var + eps);
+    // The evaluation of these sums: double rounding, and xhat's long double error at |mean|/std.
+    const double kappa = static_cast<double>(std::fabs(mean[j])) * rstd;
+    const double slack = (1e-9 + 16 * LDBL_EPSILON * kappa) * (mag[j] + rstd * abs_g_xhat[j]) + 1e-300;
     if (!rms && !(std::fabs(sum_dx[j]) <= tol_dx[j] + slack))
       return CaseResult::failed("set " + std::to_string(j) + ": sum of dx is " + g6(sum_dx[j]) + ", want 0 (allowed " +
                                 g6(tol_dx[j] + slack) + ")");

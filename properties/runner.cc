@@ -47,6 +47,17 @@ void note(RowResult& row, const Problem& p, const CaseResult& r) {
   b->max_bound_fraction = std::max(b->max_bound_fraction, r.max_bound_fraction);
 }
 
+/// Counts the accepted shrinks (the steps from the first failure to the minimal one) and keeps
+/// RapidCheck's own listeners (its reproduce-string printer) out of our output: the repro line is
+/// ours.
+class ShrinkCounter final : public rc::detail::TestListener {
+ public:
+  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
+  void onShrinkTried(const rc::detail::CaseDescription&, bool accepted) override { steps += accepted ? 1 : 0; }
+  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
+  int steps = 0;
+};
+
 }  // namespace
 
 std::string repro_line(const Problem& p, std::string_view impl, std::string_view property) {
@@ -90,7 +101,10 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
     return finish();
   }
 
-  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  // RapidCheck's configuration (RC_PARAMS) only when the user set it: reading it otherwise prints
+  // the random seed it picked, which this runner never uses.
+  rc::detail::TestParams params = std::getenv("RC_PARAMS") ? rc::detail::configuration().testParams
+                                                            : rc::detail::TestParams{};
   if (!rc_params_set("max_success")) params.maxSuccess = config.cases > 0 ? config.cases : cases_per_row(config.tier);
   if (!rc_params_set("seed")) params.seed = row_seed(config.seed, impl.name(), op, property.name);
   params.maxDiscardRatio = 4;
@@ -100,7 +114,8 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
   const rc::Gen<Problem> gen = gen_problem(op, property.domain, impl.capabilities(), config.tier);
   bool shrinking = false;
   std::string last_skip, last_mistrust;
-  const auto result = rc::detail::checkTestable(
+  ShrinkCounter listener;
+  const auto result = rc::detail::checkProperty(rc::detail::toProperty(
       [&] {
         const Problem p = *gen;
         const CaseResult r = check_one(impl, property, p, config.check);
@@ -117,15 +132,15 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
           shrinking = true;
           RC_FAIL(r.detail);
         }
-      },
-      metadata, params);
+      }),
+      metadata, params, listener);
 
   if (result.template is<rc::detail::FailureResult>()) {
     const auto& f = result.template get<rc::detail::FailureResult>();
     row.outcome = Outcome::kFailed;
     Failure failure;
     failure.detail = f.description;
-    failure.shrink_steps = static_cast<int>(f.reproduce.shrinkPath.size());
+    failure.shrink_steps = listener.steps;
     // The counterexample is the minimal problem's descriptor (showValue): check it once more for
     // its worst element.
     for (const auto& [type, value] : f.counterExample) {

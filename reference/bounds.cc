@@ -10,7 +10,9 @@ double ulp_of(DType out, double v) { return output_ulp(info(out), v); }
 
 }  // namespace
 
-AccuracyModel AccuracyModel::for_data(DType t) { return {t == DType::kFloat64 ? 0x1p-53 : 0x1p-24}; }
+AccuracyModel AccuracyModel::for_data(DType t) {
+  return t == DType::kFloat64 ? AccuracyModel{0x1p-53, 0x1p-1074} : AccuracyModel{0x1p-24, 0x1p-149};
+}
 
 double AccuracyModel::gamma(std::int64_t n) const {
   const double k = std::ceil(std::log2(static_cast<double>(std::max<std::int64_t>(n, 2)))) + 2;

@@ -120,15 +120,7 @@ void Sets::for_each(std::int64_t k, F&& f) const {
 
 inline std::int64_t Sets::set_of(std::int64_t n, std::int64_t c, std::int64_t s) const {
   if (use_running_stats) return c;
-  switch (op) {
-    case Op::kBatchNorm: return c;
-    case Op::kInstanceNorm: return n * g.C + c;
-    case Op::kGroupNorm: return n * g.G + c / (g.C / g.G);
-    case Op::kLayerNorm:
-    case Op::kRmsNorm: return n;
-    case Op::kLayerNorm2d: return n * g.S + s;
-  }
-  return 0;
+  return set_index(op, g, n, c, s);
 }
 
 }  // namespace normcheck::reference::detail

@@ -265,6 +265,18 @@ Status check_shape(const Problem& p) {
                            " (the product of its dims overflows)");
     }
   }
+  // layout=strided stores x inside a tensor one larger in every dim (strides_for): that tensor's
+  // element count (and its strides, even when x is empty) must fit too (found by fuzz/descriptor_fuzz.cc).
+  if (p.layout == Layout::kStrided) {
+    std::int64_t padded = 1;
+    for (std::int64_t d : p.shape) {
+      std::int64_t d1 = 0;
+      if (__builtin_add_overflow(d, 1, &d1) || __builtin_mul_overflow(padded, d1, &padded)) {
+        return Status::error("Expected element counts that fit in int64, but got " + shape_text(p) +
+                             " with layout=strided (the product of its dims + 1 overflows)");
+      }
+    }
+  }
   return {};
 }
 
@@ -616,6 +628,18 @@ Expected<Geometry> geometry(const Problem& p) {
       break;
   }
   return g;
+}
+
+std::int64_t set_index(Op op, const Geometry& g, std::int64_t n, std::int64_t c, std::int64_t s) {
+  switch (op) {
+    case Op::kBatchNorm: return c;
+    case Op::kInstanceNorm: return n * g.C + c;
+    case Op::kGroupNorm: return n * g.G + c / (g.C / g.G);
+    case Op::kLayerNorm:
+    case Op::kRmsNorm: return n;
+    case Op::kLayerNorm2d: return n * g.S + s;
+  }
+  return 0;
 }
 
 std::vector<std::int64_t> affine_shape(const Problem& p) {

@@ -107,6 +107,10 @@ struct Geometry {
   std::int64_t set_size = 0;  ///< m, the number of elements in one set
 };
 
+/// The normalization set of element x[n][c][s] (see Geometry): c for batch_norm, n*C + c for
+/// instance_norm, n*G + c/(C/G) for group_norm, n for layer_norm/rms_norm, n*S + s for layer_norm_2d.
+std::int64_t set_index(Op op, const Geometry& g, std::int64_t n, std::int64_t c, std::int64_t s);
+
 /// Checks the shape rules with "Expected X, but got Y" messages: rank limits per op (batch_norm 2..5,
 /// instance_norm 3..5, group_norm 2..8, layer_norm_2d 3..5, layer_norm/rms_norm 1..8 with a
 /// non-empty normalized_shape equal to the trailing dims), C % G == 0 with 1 <= G <= C,

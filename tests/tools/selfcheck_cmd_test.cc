@@ -67,9 +67,9 @@ TEST(Demo, SelfChecksAndWritesBothSamples) {
   EXPECT_TRUE(fs::exists(dir.path() / "samples/batch_norm_8x16x14x14_float32/running_var.npy"));
 }
 
-TEST(Demo, IsWhatNormcheckDoesWithoutASubcommand) {
+TEST(Demo, WritesTheSampleProblems) {
   const ScratchDir dir;
-  const testing::RunResult run = run_normcheck({}, dir.path());
+  const testing::RunResult run = run_normcheck({"demo"}, dir.path());
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   expect_sample(dir.path() / "normcheck-report/sample", "layer_norm_64x1024_float32", {64, 1024});
 }

@@ -16,14 +16,6 @@ Tensor random_tensor(DType t, std::vector<std::int64_t> shape, std::mt19937_64& 
 
 }  // namespace
 
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1p-53; }
-
-double standard_normal(std::mt19937_64& rng) {
-  const double u1 = 1.0 - uniform01(rng);  // (0, 1]: log(u1) is finite
-  const double u2 = uniform01(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-}
-
 Expected<InputSet> make_sample_inputs(const Problem& p, const SampleSpec& spec) {
   NC_RETURN_IF_ERROR(validate(p));
   std::mt19937_64 rng(spec.seed);

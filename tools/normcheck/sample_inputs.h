@@ -7,6 +7,7 @@
 
 #include "normcheck/problem.h"
 #include "normcheck/status.h"
+#include "properties/inputs.h"
 #include "tools/normcheck/input_set.h"
 
 namespace normcheck::tool {
@@ -20,10 +21,9 @@ struct SampleSpec {
   double spread = 1;
 };
 
-/// A standard normal deviate from two 53-bit uniforms (Box-Muller, cosine branch).
-double standard_normal(std::mt19937_64& rng);
-/// A uniform deviate in [0, 1) with 53 random bits.
-double uniform01(std::mt19937_64& rng);
+/// The portable deviates every generator in normcheck shares (properties/inputs.h).
+using properties::standard_normal;
+using properties::uniform01;
 
 /// Every input the problem takes (weight when affine, bias when bias, running statistics when
 /// tracked, grad_output when backward), seeded. Fails only for an invalid problem.
