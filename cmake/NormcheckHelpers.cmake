@@ -20,3 +20,33 @@ function(nc_add_test name)
   include(GoogleTest)
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# NORMCHECK_SANITIZE (e.g. "address,undefined"): every C/C++ target below this directory (normcheck's
+# own, never its dependencies) compiles and links with -fsanitize=...; undefined behaviour is fatal
+# (-fno-sanitize-recover) so that a report fails the test that hit it. An installed tree keeps the
+# link flag on normcheck::warnings, so a consumer of the instrumented libraries links the runtime.
+# NORMCHECK_FUZZ adds libFuzzer's coverage instrumentation (-fsanitize=fuzzer-no-link) the same way;
+# the harnesses themselves link -fsanitize=fuzzer (fuzz/CMakeLists.txt, nc_add_fuzzer).
+if(NORMCHECK_SANITIZE OR NORMCHECK_FUZZ)
+  set(nc_sanitize_compile "")
+  set(nc_sanitize_link "")
+  if(NORMCHECK_SANITIZE)
+    list(APPEND nc_sanitize_compile -fsanitize=${NORMCHECK_SANITIZE} -fno-omit-frame-pointer)
+    string(REPLACE "," ";" nc_sanitizers "${NORMCHECK_SANITIZE}")
+    if("undefined" IN_LIST nc_sanitizers)
+      list(APPEND nc_sanitize_compile -fno-sanitize-recover=undefined)
+    endif()
+    list(APPEND nc_sanitize_link -fsanitize=${NORMCHECK_SANITIZE})
+  endif()
+  if(NORMCHECK_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      message(FATAL_ERROR "NORMCHECK_FUZZ needs clang (libFuzzer), but the C++ compiler is "
+                          "${CMAKE_CXX_COMPILER_ID}: configure with -DCMAKE_CXX_COMPILER=clang++")
+    endif()
+    list(APPEND nc_sanitize_compile -fsanitize=fuzzer-no-link)
+  endif()
+  message(STATUS "normcheck: sanitizer flags ${nc_sanitize_compile}")
+  add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:${nc_sanitize_compile}>")
+  add_link_options(${nc_sanitize_link})
+  target_link_options(normcheck_warnings INTERFACE $<INSTALL_INTERFACE:${nc_sanitize_link}>)
+endif()
