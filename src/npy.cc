@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -360,10 +361,15 @@ Expected<Tensor> read_npy_file(const std::string& path, std::FILE* f) {
     if (d < 0) return fail(path, "Expected non-negative dims in 'shape', but got " + tuple_text(h->shape));
   }
   const std::size_t itemsize = size_of(*dtype);
+  // The tensor's row-major strides count a 0 dim as 1 (as PyTorch's do, so that they stay
+  // distinct): an empty array such as (0, 2**62, 4) must pass that product too, or computing its
+  // strides overflows (found by fuzz/npy_fuzz.cc).
+  std::vector<std::int64_t> strided_extent(h->shape);
+  for (std::int64_t& d : strided_extent) d = std::max<std::int64_t>(d, 1);
   const auto nbytes = byte_count(h->shape, itemsize);
-  if (!nbytes) {
-    return fail(path,
-                "Expected a 'shape' whose size in bytes fits in int64, but got " + tuple_text(h->shape));
+  if (!nbytes || !byte_count(strided_extent, itemsize)) {
+    return fail(path, "Expected a 'shape' whose size in bytes fits in int64 (counting 0 dims as 1), but got " +
+                          tuple_text(h->shape));
   }
   const std::uint64_t data_offset = prefix_size + header_len;
   const std::uint64_t available = file_size - data_offset;

@@ -365,6 +365,27 @@ TEST_F(NpyTest, RejectsMalformedFilesWithAOneLineMessage) {
   }
 }
 
+// Found by fuzz/npy_fuzz.cc (fixtures/fuzz/npy/empty_big_dims.npy): an EMPTY array whose other dims
+// multiply past int64 had no bytes to check, but its row-major strides (0 dims counted as 1)
+// overflowed computing them (signed overflow in contiguous_strides, UBSan). Refused like a shape
+// too large in bytes; an empty array whose strides fit still reads.
+TEST_F(NpyTest, AnEmptyArrayWhoseStridesOverflowIsRefused) {
+  const auto dict = [](const std::string& descr, const std::string& shape) {
+    return "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  };
+  EXPECT_THAT(read_error("empty_big_dims.npy", npy_file(dict("<f8", "(0, 4611686018427387904, 4)"), "")),
+              HasSubstr("Expected a 'shape' whose size in bytes fits in int64 (counting 0 dims as 1), but got "
+                        "(0, 4611686018427387904, 4)"));
+  EXPECT_THAT(read_error("empty_big_last.npy", npy_file(dict("<f2", "(4611686018427387904, 0)"), "")),
+              HasSubstr("fits in int64"));
+  const std::string p = path("empty_fits.npy");
+  write_bytes(p, npy_file(dict("<f4", "(0, 1099511627776, 4)"), ""));
+  const Expected<Tensor> t = read_npy(p);
+  ASSERT_TRUE(t) << t.message();
+  EXPECT_EQ(t->shape(), (std::vector<std::int64_t>{0, 1099511627776, 4}));
+  EXPECT_EQ(t->numel(), 0);
+}
+
 TEST_F(NpyTest, RefusesToWriteImpossibleViews) {
   const std::string p = path("bad_view.npy");
   TensorView no_data{nullptr, DType::kFloat32, {3}, {1}};

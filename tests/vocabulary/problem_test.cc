@@ -477,6 +477,26 @@ TEST(ValidateProblem, SizesAndOverflow) {
   EXPECT_THAT(parse_error("layer_norm_2d shape=2x0x3"), HasSubstr("but got C=0"));
 }
 
+// Found by fuzz/descriptor_fuzz.cc (fixtures/fuzz/descriptor/strided_padding_overflow*.txt): an
+// empty problem whose dims fit but whose layout=strided storage (every dim + 1) does not passed
+// validate, and strides_for(kStrided, shape) then overflowed (UBSan). Now refused.
+TEST(ValidateProblem, StridedLayoutStorageMustFitToo) {
+  EXPECT_THAT(
+      parse_error("layer_norm shape=0x3x3x3x3x3x3x12652087842050446 layout=strided normalized_shape=12652087842050446"),
+      HasSubstr("with layout=strided (the product of its dims + 1 overflows)"));
+  EXPECT_THAT(parse_error("group_norm shape=0x2x2x2x2x2x2x144115188075855871 layout=strided groups=2"),
+              HasSubstr("layout=strided"));
+  EXPECT_THAT(parse_error("layer_norm shape=9223372036854775807 layout=strided"), HasSubstr("layout=strided"));
+  // The same shapes in another layout, and a strided one whose storage fits, are valid.
+  const Expected<Problem> contiguous =
+      parse_problem("layer_norm shape=0x3x3x3x3x3x3x12652087842050446 normalized_shape=12652087842050446");
+  ASSERT_TRUE(contiguous) << contiguous.message();
+  EXPECT_EQ(strides_for(contiguous->layout, contiguous->shape).size(), 8u);
+  const Expected<Problem> fits = parse_problem("batch_norm shape=0x3x4 layout=strided");
+  ASSERT_TRUE(fits) << fits.message();
+  EXPECT_EQ(strides_for(Layout::kStrided, fits->shape), (std::vector<std::int64_t>{20, 5, 1}));
+}
+
 TEST(ValidateProblem, GroupsMustDivideChannels) {
   Problem gn = default_problem(Op::kGroupNorm, {2, 6, 4, 5});
   gn.num_groups = 4;
