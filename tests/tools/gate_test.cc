@@ -140,6 +140,7 @@ TEST(Gate, MalformedPolicyExits2NamingKeyAndFile) {
       {R"({"ops": ["layer_norm"]})", "no policy_version"},
       {R"({"policy_version": 1, "ops": [)", "Expected a JSON policy document, but got a parse error at line 1"},
       {"", "Expected a JSON policy document"},
+      {R"({"policy_version": 1e999})", "Expected a JSON policy document, but got a number overflow"},
   };
   for (const auto& [text, expected] : cases) {
     write(dir / "policy.json", text);
