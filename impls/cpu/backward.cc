@@ -239,9 +239,33 @@ __attribute__((target_clones("avx2", "default"))) void dx_row_running(const T* d
 template <class T, bool KA, bool GA>
 __attribute__((target_clones("avx2", "default"))) void dx_row(
     const T* x, std::int64_t xst, const T* dy, std::int64_t dst, T* dx, std::int64_t ost, std::int64_t L,
-    const double* M, const double* Lo, const double* R, const double* C1, const double* C2, const double* G) {
+    const double* M, const double* Lo, const double* R, const double* C1, const double* C2, const double* G,
+    bool stream) {
   // Scalar math: dX[i] = (dY[i] * gamma - c1 - ((X[i] - mean) - mean_lo) * rstd * c2) * rstd
+  auto element = [&](std::int64_t i) {
+    const std::int64_t k = KA ? i : 0;
+    const double r = R[k];
+    const double xhat = ((to_double(x[i * xst]) - M[k]) - Lo[k]) * r;
+    const double gi = to_double(dy[i * dst]) * G[GA ? i : 0];
+    dx[i * ost] = from_double<T>((gi - C1[k] - xhat * C2[k]) * r);
+  };
   std::int64_t i = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    if (stream && xst == 1 && dst == 1 && ost == 1) {  // dx past the caches: aligned non-temporal stores
+      for (; i < L && reinterpret_cast<std::uintptr_t>(dx + i) % 16 != 0; ++i) element(i);
+      for (; i + 4 <= L; i += 4) {
+        const V4d r = KA ? load4(R + i) : splat(R[0]);
+        const V4d m = KA ? load4(M + i) : splat(M[0]), lo = KA ? load4(Lo + i) : splat(Lo[0]);
+        const V4d c1 = KA ? load4(C1 + i) : splat(C1[0]), c2 = KA ? load4(C2 + i) : splat(C2[0]);
+        const V4d gm = GA ? load4(G + i) : splat(G[0]);
+        const V4d xhat = ((load4(x + i) - m) - lo) * r;
+        const V4d gi = load4(dy + i) * gm;
+        store4_stream(dx + i, ((gi - c1) - xhat * c2) * r);
+      }
+      for (; i < L; ++i) element(i);
+      return stream_fence();
+    }
+  }
   if constexpr (kVectorizable<T>) {
     if (xst == 1 && dst == 1 && ost == 1) {
       for (; i + 4 <= L; i += 4) {
@@ -255,13 +279,7 @@ __attribute__((target_clones("avx2", "default"))) void dx_row(
       }
     }
   }
-  for (; i < L; ++i) {
-    const std::int64_t k = KA ? i : 0;
-    const double r = R[k];
-    const double xhat = ((to_double(x[i * xst]) - M[k]) - Lo[k]) * r;
-    const double gi = to_double(dy[i * dst]) * G[GA ? i : 0];
-    dx[i * ost] = from_double<T>((gi - C1[k] - xhat * C2[k]) * r);
-  }
+  for (; i < L; ++i) element(i);
 }
 
 /// dx for positions [0, P) of channels-last x and dy (position p at x + p * xp, dy + p * dp,
@@ -317,6 +335,45 @@ __attribute__((target_clones("avx2", "default"))) void dx_rows_transposed(
     for (std::int64_t c = 0; c < C; ++c) scalar(p, c);
 }
 
+/// Layer/rms norm (each row n one set): the row's sums, then its dx while the row is in cache.
+/// The same operations in the same order as backward_sums_t followed by backward_dx_t.
+template <class T>
+void backward_rows_fused_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& ds, const Strided3& os,
+                           const SetParams& sp, const double* gamma, double* dgamma, double* dbeta) {
+  const T* x = static_cast<const T*>(xs.data);
+  const T* dy = static_cast<const T*>(ds.data);
+  T* dx = static_cast<T*>(os.data);
+  const std::int64_t N = g.N, C = g.C;
+  const double* M = sp.mean.data();
+  const double* Lo = sp.mean_lo.data();
+  const double* R = sp.rstd.data();
+  const double m = static_cast<double>(g.set_size);
+  const bool rms = op == Op::kRmsNorm;
+  const std::int64_t parts = std::clamp<std::int64_t>(N, 1, kMaxParts);
+  std::vector<double> pdb(static_cast<std::size_t>(parts * C), 0.0), pdg(pdb.size(), 0.0);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t q = 0; q < parts; ++q) {
+    for (std::int64_t n = N * q / parts; n < N * (q + 1) / parts; ++n) {
+      // Scalar math: c1 = sum_g / m (0 for rms_norm), c2 = sum_gxhat / m; then dx of the row
+      double sum_g = 0, sum_gx = 0;
+      set_row_sums(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, C, M[n], Lo[n], R[n], gamma, &pdb[q * C],
+                   &pdg[q * C], &sum_g, &sum_gx);
+      const double c1 = rms ? 0.0 : sum_g / m, c2 = sum_gx / m;
+      dx_row<T, false, true>(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, dx + n * os.sn, os.sc, C, M + n, Lo + n,
+                             R + n, &c1, &c2, gamma, os.stream);
+    }
+  }
+  for (std::int64_t c = 0; c < C; ++c) {
+    double a = 0, b = 0;
+    for (std::int64_t q = 0; q < parts; ++q) {
+      a += pdb[q * C + c];
+      b += pdg[q * C + c];
+    }
+    dbeta[c] = a;
+    dgamma[c] = b;
+  }
+}
+
 template <class T>
 void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& ds, const Strided3& os,
                    const SetParams& sp, const std::vector<double>& c1, const std::vector<double>& c2,
@@ -334,7 +391,7 @@ void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3&
 #pragma omp parallel for schedule(static)
     for (std::int64_t n = 0; n < N; ++n)
       dx_row<T, false, true>(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, dx + n * os.sn, os.sc, C, M + n,
-                             Lo + n, R + n, A + n, B + n, gamma);
+                             Lo + n, R + n, A + n, B + n, gamma, os.stream);
     return;
   }
   const bool s_inner = is_ncs(xs, g) && !(S <= 1 && C > 1);
@@ -348,7 +405,7 @@ void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3&
       if (op == Op::kLayerNorm2d) {
         const std::int64_t k = n * S;
         dx_row<T, true, false>(xr, xs.ss, dr, ds.ss, orow, os.ss, S, M + k, Lo + k, R + k, A + k, B + k,
-                               gamma + c);
+                               gamma + c, os.stream);
       } else {
         const std::int64_t k = op == Op::kBatchNorm ? c : n * C + c;
         if (running) {
@@ -356,7 +413,7 @@ void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3&
           continue;
         }
         dx_row<T, false, false>(xr, xs.ss, dr, ds.ss, orow, os.ss, S, M + k, Lo + k, R + k, A + k, B + k,
-                                gamma + c);
+                                gamma + c, os.stream);
       }
     }
     return;
@@ -395,14 +452,14 @@ void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3&
     const T* dr = dy + n * ds.sn + s * ds.ss;
     T* orow = dx + n * os.sn + s * os.ss;
     if (op == Op::kLayerNorm2d) {
-      dx_row<T, false, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + r, Lo + r, R + r, A + r, B + r, gamma);
+      dx_row<T, false, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + r, Lo + r, R + r, A + r, B + r, gamma, os.stream);
     } else {
       const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
       if (running) {
         dx_row_running<T, true, true>(dr, ds.sc, orow, os.sc, C, R + k, gamma);
         continue;
       }
-      dx_row<T, true, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + k, Lo + k, R + k, A + k, B + k, gamma);
+      dx_row<T, true, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + k, Lo + k, R + k, A + k, B + k, gamma, os.stream);
     }
   }
 }
@@ -421,6 +478,20 @@ void backward_sums(Op op, const Geometry& g, const Strided3& x, const Strided3& 
       return backward_sums_t<Half>(op, g, x, dy, sp, gamma, dgamma, dbeta, sum_g, sum_gxhat);
     case DType::kBFloat16:
       return backward_sums_t<BF16>(op, g, x, dy, sp, gamma, dgamma, dbeta, sum_g, sum_gxhat);
+  }
+}
+
+void backward_rows_fused(Op op, const Geometry& g, const Strided3& x, const Strided3& dy, const Strided3& dx,
+                         const SetParams& sp, const double* gamma, double* dgamma, double* dbeta) {
+  switch (x.dtype) {
+    case DType::kFloat64:
+      return backward_rows_fused_t<double>(op, g, x, dy, dx, sp, gamma, dgamma, dbeta);
+    case DType::kFloat32:
+      return backward_rows_fused_t<float>(op, g, x, dy, dx, sp, gamma, dgamma, dbeta);
+    case DType::kFloat16:
+      return backward_rows_fused_t<Half>(op, g, x, dy, dx, sp, gamma, dgamma, dbeta);
+    case DType::kBFloat16:
+      return backward_rows_fused_t<BF16>(op, g, x, dy, dx, sp, gamma, dgamma, dbeta);
   }
 }
 

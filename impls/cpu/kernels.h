@@ -15,6 +15,9 @@ struct Strided3 {
   void* data = nullptr;
   DType dtype = DType::kFloat32;
   std::int64_t sn = 0, sc = 0, ss = 0;
+  /// An output larger than the last-level cache: float32 rows are stored non-temporally (the
+  /// bits are the same; only the cache traffic differs).
+  bool stream = false;
 };
 
 /// The view's dims merged into (n, c, s) strides, or nullopt when they do not merge.
@@ -63,6 +66,11 @@ void normalize_set(Op op, const Geometry& g, const Strided3& x, const Strided3& 
 void backward_sums(Op op, const Geometry& g, const Strided3& x, const Strided3& dy, const SetParams& sp,
                    const double* gamma, double* dgamma, double* dbeta, std::vector<double>& sum_g,
                    std::vector<double>& sum_gxhat);
+
+/// Layer/rms norm only (every row n one set): backward_sums and backward_dx in one pass, each
+/// row's dx computed right after its sums, while the row is in cache (the same bits).
+void backward_rows_fused(Op op, const Geometry& g, const Strided3& x, const Strided3& dy, const Strided3& dx,
+                         const SetParams& sp, const double* gamma, double* dgamma, double* dbeta);
 
 /// dx = (g - c1 - xhat * c2) * rstd with xhat = (x - mean) * rstd, g = dy * gamma; c1, c2 in the
 /// SetParams indexing. running (batch/instance norm eval with running statistics): dx = g * rstd.

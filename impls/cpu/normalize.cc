@@ -18,9 +18,26 @@ template <class TI, class TO, bool MR, bool GB>
 __attribute__((target_clones("avx2", "default"))) void norm_row_unit(const TI* x, TO* y, std::int64_t L,
                                                                      const double* M, const double* Lo,
                                                                      const double* R, const double* G,
-                                                                     const double* B) {
+                                                                     const double* B, bool stream) {
   // Scalar math: Y[i] = ((X[i] - mean) - mean_lo) * (rstd * gamma) + beta, T_ACC = double, one rounding to TO
+  auto element = [&](std::int64_t i) {
+    const double k = R[MR ? i : 0] * G[GB ? i : 0];
+    y[i] = from_double<TO>(((to_double(x[i]) - M[MR ? i : 0]) - Lo[MR ? i : 0]) * k + B[GB ? i : 0]);
+  };
   std::int64_t i = 0;
+  if constexpr (std::is_same_v<TI, float> && std::is_same_v<TI, TO>) {
+    if (stream) {  // y past the caches: aligned non-temporal stores (no read of y's lines first)
+      for (; i < L && reinterpret_cast<std::uintptr_t>(y + i) % 16 != 0; ++i) element(i);
+      for (; i + 4 <= L; i += 4) {
+        const V4d m = MR ? load4(M + i) : splat(M[0]), lo = MR ? load4(Lo + i) : splat(Lo[0]);
+        const V4d r = MR ? load4(R + i) : splat(R[0]);
+        const V4d g = GB ? load4(G + i) : splat(G[0]), b = GB ? load4(B + i) : splat(B[0]);
+        store4_stream(y + i, ((load4(x + i) - m) - lo) * (r * g) + b);
+      }
+      for (; i < L; ++i) element(i);
+      return stream_fence();
+    }
+  }
   if constexpr (std::is_same_v<TI, BF16> && std::is_same_v<TI, TO>) {
     // Loop invariants hoisted (y's stores may alias the parameter arrays as far as the compiler
     // knows): same values, same arithmetic.
@@ -47,10 +64,7 @@ __attribute__((target_clones("avx2", "default"))) void norm_row_unit(const TI* x
       store4(y + i, ((load4(x + i) - m) - lo) * k + b);
     }
   }
-  for (; i < L; ++i) {
-    const double k = R[MR ? i : 0] * G[GB ? i : 0];
-    y[i] = from_double<TO>(((to_double(x[i]) - M[MR ? i : 0]) - Lo[MR ? i : 0]) * k + B[GB ? i : 0]);
-  }
+  for (; i < L; ++i) element(i);
 }
 
 /// The same with a strided y (a different layout for the output): same arithmetic, same bits.
@@ -105,8 +119,8 @@ __attribute__((target_clones("avx2", "default"))) void norm_rows_transposed(cons
 
 template <class TI, class TO, bool MR, bool GB>
 void norm_row(const TI* x, TO* y, std::int64_t ys, std::int64_t L, const double* M, const double* Lo,
-              const double* R, const double* G, const double* B) {
-  if (ys == 1) return norm_row_unit<TI, TO, MR, GB>(x, y, L, M, Lo, R, G, B);
+              const double* R, const double* G, const double* B, bool stream) {
+  if (ys == 1) return norm_row_unit<TI, TO, MR, GB>(x, y, L, M, Lo, R, G, B, stream);
   norm_row_strided<TI, TO, MR, GB>(x, y, ys, L, M, Lo, R, G, B);
 }
 
@@ -122,7 +136,7 @@ void normalize_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& y
   if (op == Op::kLayerNorm || op == Op::kRmsNorm) {  // rows n, along c
 #pragma omp parallel for schedule(static)
     for (std::int64_t n = 0; n < N; ++n)
-      norm_row<T, T, false, true>(x + n * xs.sn, y + n * ys.sn, ys.sc, C, M + n, Lo + n, R + n, gamma, beta);
+      norm_row<T, T, false, true>(x + n * xs.sn, y + n * ys.sn, ys.sc, C, M + n, Lo + n, R + n, gamma, beta, ys.stream);
     return;
   }
   const bool s_inner = is_ncs(xs, g) && !(S <= 1 && C > 1);
@@ -133,10 +147,10 @@ void normalize_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& y
       const T* xr = x + n * xs.sn + c * xs.sc;
       T* yr = y + n * ys.sn + c * ys.sc;
       if (op == Op::kLayerNorm2d) {
-        norm_row<T, T, true, false>(xr, yr, ys.ss, S, M + n * S, Lo + n * S, R + n * S, gamma + c, beta + c);
+        norm_row<T, T, true, false>(xr, yr, ys.ss, S, M + n * S, Lo + n * S, R + n * S, gamma + c, beta + c, ys.stream);
       } else {
         const std::int64_t k = op == Op::kBatchNorm ? c : n * C + c;
-        norm_row<T, T, false, false>(xr, yr, ys.ss, S, M + k, Lo + k, R + k, gamma + c, beta + c);
+        norm_row<T, T, false, false>(xr, yr, ys.ss, S, M + k, Lo + k, R + k, gamma + c, beta + c, ys.stream);
       }
     }
     return;
@@ -167,10 +181,10 @@ void normalize_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& y
     const T* xr = x + n * xs.sn + s * xs.ss;
     T* yr = y + n * ys.sn + s * ys.ss;
     if (op == Op::kLayerNorm2d) {
-      norm_row<T, T, false, true>(xr, yr, ys.sc, C, M + r, Lo + r, R + r, gamma, beta);
+      norm_row<T, T, false, true>(xr, yr, ys.sc, C, M + r, Lo + r, R + r, gamma, beta, ys.stream);
     } else {
       const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
-      norm_row<T, T, true, true>(xr, yr, ys.sc, C, M + k, Lo + k, R + k, gamma, beta);
+      norm_row<T, T, true, true>(xr, yr, ys.sc, C, M + k, Lo + k, R + k, gamma, beta, ys.stream);
     }
   }
 }
@@ -188,11 +202,11 @@ void normalize_set_t(Op op, const Geometry& g, const Strided3& xs, const Strided
     case Op::kLayerNorm:
     case Op::kRmsNorm:
       return norm_row<T, T, false, true>(x + k * xs.sn, y + k * ys.sn, ys.sc, C, M + k, Lo + k, R + k, gamma,
-                                         beta);
+                                         beta, ys.stream);
     case Op::kLayerNorm2d: {
       const std::int64_t n = k / S, s = k % S;
       return norm_row<T, T, false, true>(x + n * xs.sn + s * xs.ss, y + n * ys.sn + s * ys.ss, ys.sc, C,
-                                         M + k, Lo + k, R + k, gamma, beta);
+                                         M + k, Lo + k, R + k, gamma, beta, ys.stream);
     }
     case Op::kInstanceNorm:
     case Op::kGroupNorm: {  // rows (n, c) of the group, along s; SetParams per (n, c)
@@ -200,14 +214,14 @@ void normalize_set_t(Op op, const Geometry& g, const Strided3& xs, const Strided
       for (std::int64_t c = (k % G) * Cg; c < (k % G + 1) * Cg; ++c) {
         const std::int64_t i = n * C + c;
         norm_row<T, T, false, false>(x + n * xs.sn + c * xs.sc, y + n * ys.sn + c * ys.sc, ys.ss, S, M + i,
-                                     Lo + i, R + i, gamma + c, beta + c);
+                                     Lo + i, R + i, gamma + c, beta + c, ys.stream);
       }
       return;
     }
     case Op::kBatchNorm:  // rows (n, k) along s
       for (std::int64_t n = 0; n < N; ++n)
         norm_row<T, T, false, false>(x + n * xs.sn + k * xs.sc, y + n * ys.sn + k * ys.sc, ys.ss, S, M + k,
-                                     Lo + k, R + k, gamma + k, beta + k);
+                                     Lo + k, R + k, gamma + k, beta + k, ys.stream);
       return;
   }
 }

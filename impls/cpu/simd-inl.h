@@ -2,6 +2,8 @@
 /// Four doubles at a time with GCC vector extensions: the AVX2 clone of a function gets one ymm
 /// register per vector, the default clone two SSE2 halves; the arithmetic (and so every bit) is
 /// the same as the scalar formula's, element by element.
+#include <xmmintrin.h>
+
 #include <cstring>
 #include <type_traits>
 
@@ -43,6 +45,14 @@ __attribute__((always_inline)) inline void store4(float* p, V4d v) {
   const V4f f = __builtin_convertvector(v, V4f);
   std::memcpy(p, &f, sizeof f);
 }
+
+/// store4 past the caches (movntps; p 16-byte aligned): for an output larger than the last-level
+/// cache, whose lines a cached store would first read from memory. The same bits as store4.
+__attribute__((always_inline)) inline void store4_stream(float* p, V4d v) {
+  _mm_stream_ps(p, (__m128)__builtin_convertvector(v, V4f));
+}
+/// Orders the non-temporal stores before whatever follows (another thread reading the output).
+__attribute__((always_inline)) inline void stream_fence() { _mm_sfence(); }
 
 /// bfloat16 -> double: the bits shifted into a float (exact), as to_double(BF16).
 __attribute__((always_inline)) inline V4d load4(const BF16* p) {
