@@ -11,8 +11,10 @@ namespace normcheck::tool {
 
 CLI::App* add_golden_command(CLI::App& app, GoldenOptions& o) {
   CLI::App* cmd = app.add_subcommand(
-      "golden", "Write the golden vectors (inputs, correctly rounded outputs, bounds as .npy; JSON manifests)");
-  cmd->add_option("--out", o.out, "Directory to write (fixtures/golden regenerates the committed copy)")->required();
+      "golden",
+      "Write the golden vectors (inputs, correctly rounded outputs, bounds as .npy; JSON manifests)");
+  cmd->add_option("--out", o.out, "Directory to write (fixtures/golden regenerates the committed copy)")
+      ->required();
   cmd->footer(kExitCodesHelp);
   return cmd;
 }
