@@ -204,9 +204,10 @@ TEST(MalformedPlugin, ANameWithANewlineAndAnEscapeStaysOneLine) {
 // ---- problems too large for any machine ------------------------------------------------------------
 
 /// Valid descriptors whose inputs cannot be allocated (an empty x but 2^63-1 weights) are an input
-/// error, not an internal one. DISABLED: today they exit 3, "internal error: cannot create
-/// std::vector larger than max_size()" (std::length_error from the input generator; main.cc maps
-/// only std::bad_alloc to exit 2). docs/robustness.md, "Open findings".
+/// error like any other too-large problem (2^40 float64 weights: "out of memory", exit 2), not an
+/// internal one. DISABLED: today they exit 4, "internal error: cannot create std::vector larger
+/// than max_size()" (std::length_error from the input generator; main.cc maps only
+/// std::bad_alloc to exit 2). docs/robustness.md, "Open findings".
 TEST(TooLarge, DISABLED_AnUnallocatableProblemIsAUsageError) {
   ScratchDir dir;
   for (const char* line :
