@@ -210,6 +210,8 @@ int run_gate(const GateOptions& o) {
   if (dtypes.empty()) return report_usage_error("Expected --dtype among the policy's dtypes (" + names_of(policy.dtypes) + "), but got none of them");
   if (profiles.empty()) return report_usage_error("Expected --profile among the policy's profiles (" + names_of(policy.profiles) + "), but got none of them");
 
+  if (o.memory_limit_mb > (std::uint64_t{1} << 40))  // 1 EiB: past it the byte count overflows
+    return report_usage_error("Expected --memory-limit-mb up to 2^40, but got " + std::to_string(o.memory_limit_mb));
   impls::PluginOptions plugin_options;
   plugin_options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
   plugin_options.memory_limit = o.memory_limit_mb << 20;
