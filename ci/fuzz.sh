@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${NC_FUZZ_SECONDS:-20}
 fuzz_jobs=${NC_FUZZ_JOBS:-1}
+NC_WITH_TORCH=0 NC_WITH_FUZZ=1 bash ci/install-deps.sh
 jobs=${NC_JOBS:-$(nproc)}
 build=build-fuzz
 cxx=${NC_FUZZ_CXX:-$(command -v clang++-14 || command -v clang++ || true)}

@@ -2,6 +2,7 @@
 # Installs normcheck's build and test dependencies from Debian's packages.
 # Idempotent: when every package is already installed it does nothing (no apt-get update either).
 #   NC_WITH_TORCH=0 skips libtorch-dev (the build works without LibTorch; its adapter is then not built).
+#   NC_WITH_FUZZ=1 adds clang and its sanitizer/libFuzzer runtimes (ci/fuzz.sh, ci/sanitize.sh).
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,9 @@ packages=(
 )
 if [ "${NC_WITH_TORCH:-1}" != 0 ]; then
   packages+=(libtorch-dev)
+fi
+if [ "${NC_WITH_FUZZ:-0}" != 0 ]; then
+  packages+=(clang libclang-rt-14-dev)  # clang-14: -fsanitize=fuzzer,address,undefined
 fi
 
 missing=()

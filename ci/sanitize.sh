@@ -10,7 +10,7 @@
 # benchmarks are off in this build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NC_WITH_TORCH=0 bash ci/install-deps.sh
+NC_WITH_TORCH=0 NC_WITH_FUZZ=1 bash ci/install-deps.sh
 jobs=${NC_JOBS:-$(nproc)}
 build=build-asan
 launcher=()

@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Expected<Problem> q = parse_problem(text);
   if (!q) fail("the canonical line does not parse back", line, text + "\n  " + q.message());
   if (!(*q == *p)) fail("parse(to_string(p)) != p", line, text + "\n  reprinted: " + to_string(*q));
-  if (to_string(*q) != text) fail("the canonical line is not a fixed point", line, text + "\n  " + to_string(*q));
+  if (to_string(*q) != text)
+    fail("the canonical line is not a fixed point", line, text + "\n  " + to_string(*q));
   if (!validate(*p)) fail("a parsed problem does not validate", line, validate(*p).message());
 
   // What every consumer derives from a valid problem (kernels, generators, the reference).

@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace normcheck;
   const int fd = memfd();
   if (ftruncate(fd, 0) != 0) fail("ftruncate failed", std::strerror(errno));
-  if (size > 0 && pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) fail("pwrite failed", std::strerror(errno));
+  if (size > 0 && pwrite(fd, data, size, 0) != static_cast<ssize_t>(size))
+    fail("pwrite failed", std::strerror(errno));
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
 
   Expected<Tensor> t = read_npy(path);
@@ -56,15 +57,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const std::size_t nbytes = static_cast<std::size_t>(t->numel()) * size_of(t->dtype());
-  if (nbytes > size) fail("a tensor larger than its file", std::to_string(nbytes) + " > " + std::to_string(size));
+  if (nbytes > size)
+    fail("a tensor larger than its file", std::to_string(nbytes) + " > " + std::to_string(size));
   // Round trip: what we read, written and read again, is the same array (small ones: it costs a file).
   if (nbytes > (std::size_t{1} << 16)) return 0;
   const std::string copy = scratch_dir();
-  if (Status s = write_npy(copy, t->view()); !s) fail("write_npy failed on what read_npy returned", s.message());
+  if (Status s = write_npy(copy, t->view()); !s)
+    fail("write_npy failed on what read_npy returned", s.message());
   Expected<Tensor> again = read_npy(copy);
   unlink(copy.c_str());
   if (!again) fail("read_npy refuses what write_npy wrote", again.message());
-  if (again->dtype() != t->dtype() || again->shape() != t->shape()) fail("round trip changed dtype or shape", path);
-  if (nbytes > 0 && std::memcmp(again->data(), t->data(), nbytes) != 0) fail("round trip changed the data", path);
+  if (again->dtype() != t->dtype() || again->shape() != t->shape())
+    fail("round trip changed dtype or shape", path);
+  if (nbytes > 0 && std::memcmp(again->data(), t->data(), nbytes) != 0)
+    fail("round trip changed the data", path);
   return 0;
 }
