@@ -23,10 +23,18 @@ std::vector<T> both(const std::vector<T>& a, const std::vector<T>& b) {
   return out;
 }
 
+/// An integer in [lo, hi), uniform at every RapidCheck size (gen::inRange alone narrows its range
+/// with the size, so at the small sizes of a 12-case run the last options would never be drawn),
+/// shrinking toward lo.
+template <class T>
+T uniform(T lo, T hi) {
+  return *rc::gen::resize(100, rc::gen::inRange<T>(lo, hi));
+}
+
 /// The first element is where shrinking goes.
 template <class T>
 T pick(const std::vector<T>& options) {
-  return options[static_cast<std::size_t>(*rc::gen::inRange<std::size_t>(0, options.size()))];
+  return options[uniform<std::size_t>(0, options.size())];
 }
 
 bool has_channel_dim(Op op) { return op != Op::kLayerNorm && op != Op::kRmsNorm; }
@@ -49,7 +57,7 @@ std::int64_t gen_size() {
   const auto& sizes = interesting_sizes();
   const bool small = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
   const std::size_t limit = small ? 7 : sizes.size();  // the first 7 are 1, 2, 3, 4, 5, 7, 8
-  return sizes[*rc::gen::inRange<std::size_t>(0, limit)];
+  return sizes[uniform<std::size_t>(0, limit)];
 }
 
 /// Halves the largest dim until the problem fits the tier's element budget.
@@ -136,7 +144,15 @@ rc::Gen<Problem> gen_problem(Op op, const Domain& d, const impls::Capabilities& 
     // N = 0 (an empty batch) now and then, where the op has a batch dim to empty.
     if (rank >= 2 && d.min_batch == 0 && *rc::gen::weightedElement<bool>({{40, false}, {1, true}})) shape[0] = 0;
     if (shape[0] < d.min_batch) shape[0] = d.min_batch;
-    fit_budget(shape, max_elements(tier));
+    // Now and then one large problem (beyond 2^16 elements: index arithmetic that wraps, long
+    // reductions), whatever the tier.
+    const bool large = *rc::gen::weightedElement<bool>({{24, false}, {1, true}});
+    if (large) {  // stretch the last dim until the problem passes 66,000 elements
+      std::int64_t rest = 1;
+      for (std::size_t i = 0; i + 1 < shape.size(); ++i) rest *= std::max<std::int64_t>(shape[i], 1);
+      shape.back() = std::max<std::int64_t>(shape.back(), 66000 / rest + 1);
+    }
+    fit_budget(shape, large ? std::max<std::int64_t>(max_elements(tier), 80000) : max_elements(tier));
     if (shape[0] < d.min_batch) shape[0] = d.min_batch;
 
     Problem p = default_problem(op, shape, pick(caps.profiles));
@@ -148,7 +164,7 @@ rc::Gen<Problem> gen_problem(Op op, const Domain& d, const impls::Capabilities& 
     p.direction = pick(both(d.directions, caps.directions));
     if (op == Op::kGroupNorm) p.num_groups = pick(divisors(shape[1]));
     if (!channels) {
-      const int k = *rc::gen::inRange(1, rank + 1);
+      const int k = uniform(1, rank + 1);
       p.normalized_shape.assign(shape.end() - k, shape.end());
       if (d.min_batch > 1 && k == rank) p.normalized_shape.erase(p.normalized_shape.begin());
     }
@@ -164,7 +180,7 @@ rc::Gen<Problem> gen_problem(Op op, const Domain& d, const impls::Capabilities& 
     if (p.profile == Profile::kPyTorch) momenta.push_back(std::nullopt);
     p.momentum = pick(momenta);
     if (p.momentum && *p.momentum == 0.5)
-      p.momentum = static_cast<double>(*rc::gen::inRange(1, 1000)) / 1000;  // a random momentum
+      p.momentum = static_cast<double>(uniform(1, 1000)) / 1000;  // a random momentum
     const bool affine_default = p.affine;
     p.affine = d.affine == Domain::Flag::kAny ? (*rc::gen::element(affine_default, !affine_default))
                                               : d.affine == Domain::Flag::kOn;
@@ -195,7 +211,7 @@ rc::Gen<Problem> gen_problem(Op op, const Domain& d, const impls::Capabilities& 
     // The same for a constant set with eps = 0: 0/0, which the reference defines as NaN.
     if ((p.values.kind == ValueKind::kTiny || p.values.kind == ValueKind::kConstant) && p.eps && *p.eps == 0)
       p.eps = 1e-5;
-    p.seed = *rc::gen::inRange<std::uint64_t>(0, 1u << 30);
+    p.seed = uniform<std::uint64_t>(0, 1u << 30);
     RC_PRE(validate(p).ok());  // never expected: the repairs above keep every problem valid
     return p;
   });

@@ -31,7 +31,9 @@ Contribution batch_contribution(const Problem& p, const Sets& sets, const std::v
     ct.var_d += st.var_d * bessel / static_cast<double>(instances);
     ct.mean_err += errors[k].mean / static_cast<double>(instances);
     ct.var_err += errors[k].var * bessel / static_cast<double>(instances);
-    if (!st.finite) {
+    // Statistics that are not finite (NaN or inf in the set). A set whose rstd alone is not
+    // finite (eps = 0 and a constant set: found by the property suite) has its mean and variance.
+    if (!st.finite && !(std::isfinite(st.mean_d) && std::isfinite(st.var_d))) {
       ct.finite = false;
       ct.mean_d = st.nonfinite_mean;
       ct.var_d = std::nan("");

@@ -141,6 +141,23 @@ TEST(ClosedForms, EpsZeroConstantSetKeepsItsSavedMean) {
   EXPECT_EQ(r->mean->values(), (std::vector<double>{2.5, 2.0}));
   EXPECT_TRUE(std::isnan(r->y.values()[0]));
   EXPECT_EQ(r->y.values()[3], round_to(DType::kFloat32, -std::sqrt(1.5)));  // (1 - 2) / sqrt(2/3)
+
+  // ... and its running statistics move toward that mean and a variance of 0 (keras: the old
+  // value weighted by momentum; x = 2 over one value, running 1 and 1, momentum 0.99).
+  Problem bn = *parse_problem("batch_norm shape=1x1 eps=0 momentum=0.99 profile=keras");
+  Case cb;
+  cb.problem = bn;
+  cb.x = {2};
+  cb.weight = {1};
+  cb.bias = {0};
+  cb.running_mean = {1};
+  cb.running_var = {1};
+  testing::OwnedInputs bin = testing::make_inputs(cb);
+  const Expected<reference::Result> rb = reference::evaluate(bn, bin.inputs);
+  ASSERT_TRUE(rb) << rb.message();
+  EXPECT_EQ(rb->running_mean->values()[0], round_to(DType::kFloat32, 0.99 * 1 + 0.01 * 2));
+  EXPECT_EQ(rb->running_var->values()[0], round_to(DType::kFloat32, 0.99));
+  EXPECT_TRUE(std::isnan(rb->y.values()[0]));
 }
 
 TEST(ClosedForms, AConstantSetGivesExactlyBeta) {
