@@ -142,7 +142,11 @@ rc::Gen<Problem> gen_problem(Op op, const Domain& d, const impls::Capabilities& 
     std::vector<std::int64_t> shape;
     for (int i = 0; i < rank; ++i) shape.push_back(gen_size());
     // N = 0 (an empty batch) now and then, where the op has a batch dim to empty.
-    if (rank >= 2 && d.min_batch == 0 && *rc::gen::weightedElement<bool>({{40, false}, {1, true}})) shape[0] = 0;
+    // A zero-size dim now and then: the batch, or any dim but the channel (C > 0 is required).
+    if (rank >= 2 && d.min_batch == 0 && *rc::gen::weightedElement<bool>({{30, false}, {1, true}})) {
+      const int dim = uniform(0, rank);
+      if (!(channels && dim == 1)) shape[static_cast<std::size_t>(dim)] = 0;
+    }
     if (shape[0] < d.min_batch) shape[0] = d.min_batch;
     // Now and then one large problem (beyond 2^16 elements: index arithmetic that wraps, long
     // reductions), whatever the tier.
