@@ -10,7 +10,7 @@
 
 #include "run_normcheck.h"
 
-namespace normcheck {
+namespace normcheck::tool {
 namespace {
 
 using ::testing::HasSubstr;
@@ -84,4 +84,4 @@ TEST(Run, ShardsPartitionTheRows) {
 }
 
 }  // namespace
-}  // namespace normcheck
+}  // namespace normcheck::tool
