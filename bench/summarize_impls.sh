@@ -7,7 +7,8 @@
 # without it, the fastest of the entries of a name.
 #
 #   build/bench/impls_bench --benchmark_format=json --benchmark_repetitions=3 \
-#     --benchmark_report_aggregates_only=true > impls.json && bench/summarize_impls.sh impls.json
+#     --benchmark_report_aggregates_only=true --benchmark_enable_random_interleaving=true \
+#     > impls.json && bench/summarize_impls.sh impls.json
 set -eu
 awk '
   function value(line) { sub(/^[^:]*:[ \t]*/, "", line); sub(/,[ \t]*$/, "", line); gsub(/"/, "", line); return line }
@@ -29,6 +30,9 @@ awk '
   }
   END {
     printf "%-60s %9s %9s %9s %8s %8s\n", "problem", "cpu GB/s", "torch", "memcpy", "speedup", "of memcpy"
+    # by name (op/dtype/layout/mode/direction/shape): --benchmark_enable_random_interleaving
+    # reports the problems in a random order
+    for (i = 2; i <= n; ++i) for (j = i; j > 1 && order[j - 1] > order[j]; --j) { x = order[j]; order[j] = order[j - 1]; order[j - 1] = x }
     m = 0
     for (i = 1; i <= n; ++i) {
       p = order[i]

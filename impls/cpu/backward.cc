@@ -263,7 +263,7 @@ __attribute__((target_clones("avx2", "default"))) void dx_row(
         store4_stream(dx + i, ((gi - c1) - xhat * c2) * r);
       }
       for (; i < L; ++i) element(i);
-      return stream_fence();
+      return;  // the caller fences once per thread (stream_fence)
     }
   }
   if constexpr (kVectorizable<T>) {
@@ -351,17 +351,21 @@ void backward_rows_fused_t(Op op, const Geometry& g, const Strided3& xs, const S
   const bool rms = op == Op::kRmsNorm;
   const std::int64_t parts = std::clamp<std::int64_t>(N, 1, kMaxParts);
   std::vector<double> pdb(static_cast<std::size_t>(parts * C), 0.0), pdg(pdb.size(), 0.0);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t q = 0; q < parts; ++q) {
-    for (std::int64_t n = N * q / parts; n < N * (q + 1) / parts; ++n) {
-      // Scalar math: c1 = sum_g / m (0 for rms_norm), c2 = sum_gxhat / m; then dx of the row
-      double sum_g = 0, sum_gx = 0;
-      set_row_sums(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, C, M[n], Lo[n], R[n], gamma, &pdb[q * C],
-                   &pdg[q * C], &sum_g, &sum_gx);
-      const double c1 = rms ? 0.0 : sum_g / m, c2 = sum_gx / m;
-      dx_row<T, false, true>(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, dx + n * os.sn, os.sc, C, M + n, Lo + n,
-                             R + n, &c1, &c2, gamma, os.stream);
+#pragma omp parallel
+  {
+#pragma omp for schedule(static) nowait
+    for (std::int64_t q = 0; q < parts; ++q) {
+      for (std::int64_t n = N * q / parts; n < N * (q + 1) / parts; ++n) {
+        // Scalar math: c1 = sum_g / m (0 for rms_norm), c2 = sum_gxhat / m; then dx of the row
+        double sum_g = 0, sum_gx = 0;
+        set_row_sums(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, C, M[n], Lo[n], R[n], gamma, &pdb[q * C],
+                     &pdg[q * C], &sum_g, &sum_gx);
+        const double c1 = rms ? 0.0 : sum_g / m, c2 = sum_gx / m;
+        dx_row<T, false, true>(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, dx + n * os.sn, os.sc, C, M + n,
+                               Lo + n, R + n, &c1, &c2, gamma, os.stream);
+      }
     }
+    if (os.stream) stream_fence();  // this thread's non-temporal stores, before the barrier
   }
   for (std::int64_t c = 0; c < C; ++c) {
     double a = 0, b = 0;
@@ -388,33 +392,41 @@ void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3&
   const double* A = c1.data();
   const double* B = c2.data();
   if (op == Op::kLayerNorm || op == Op::kRmsNorm) {
-#pragma omp parallel for schedule(static)
-    for (std::int64_t n = 0; n < N; ++n)
-      dx_row<T, false, true>(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, dx + n * os.sn, os.sc, C, M + n,
-                             Lo + n, R + n, A + n, B + n, gamma, os.stream);
+#pragma omp parallel
+    {
+#pragma omp for schedule(static) nowait
+      for (std::int64_t n = 0; n < N; ++n)
+        dx_row<T, false, true>(x + n * xs.sn, xs.sc, dy + n * ds.sn, ds.sc, dx + n * os.sn, os.sc, C, M + n,
+                               Lo + n, R + n, A + n, B + n, gamma, os.stream);
+      if (os.stream) stream_fence();  // this thread's non-temporal stores, before the barrier
+    }
     return;
   }
   const bool s_inner = is_ncs(xs, g) && !(S <= 1 && C > 1);
   if (s_inner) {
-#pragma omp parallel for schedule(static)
-    for (std::int64_t r = 0; r < N * C; ++r) {
-      const std::int64_t n = r / C, c = r % C;
-      const T* xr = x + n * xs.sn + c * xs.sc;
-      const T* dr = dy + n * ds.sn + c * ds.sc;
-      T* orow = dx + n * os.sn + c * os.sc;
-      if (op == Op::kLayerNorm2d) {
-        const std::int64_t k = n * S;
-        dx_row<T, true, false>(xr, xs.ss, dr, ds.ss, orow, os.ss, S, M + k, Lo + k, R + k, A + k, B + k,
-                               gamma + c, os.stream);
-      } else {
-        const std::int64_t k = op == Op::kBatchNorm ? c : n * C + c;
-        if (running) {
-          dx_row_running<T, false, false>(dr, ds.ss, orow, os.ss, S, R + k, gamma + c);
-          continue;
+#pragma omp parallel
+    {
+#pragma omp for schedule(static) nowait
+      for (std::int64_t r = 0; r < N * C; ++r) {
+        const std::int64_t n = r / C, c = r % C;
+        const T* xr = x + n * xs.sn + c * xs.sc;
+        const T* dr = dy + n * ds.sn + c * ds.sc;
+        T* orow = dx + n * os.sn + c * os.sc;
+        if (op == Op::kLayerNorm2d) {
+          const std::int64_t k = n * S;
+          dx_row<T, true, false>(xr, xs.ss, dr, ds.ss, orow, os.ss, S, M + k, Lo + k, R + k, A + k, B + k,
+                                 gamma + c, os.stream);
+        } else {
+          const std::int64_t k = op == Op::kBatchNorm ? c : n * C + c;
+          if (running) {
+            dx_row_running<T, false, false>(dr, ds.ss, orow, os.ss, S, R + k, gamma + c);
+            continue;
+          }
+          dx_row<T, false, false>(xr, xs.ss, dr, ds.ss, orow, os.ss, S, M + k, Lo + k, R + k, A + k, B + k,
+                                  gamma + c, os.stream);
         }
-        dx_row<T, false, false>(xr, xs.ss, dr, ds.ss, orow, os.ss, S, M + k, Lo + k, R + k, A + k, B + k,
-                                gamma + c, os.stream);
       }
+      if (os.stream) stream_fence();  // this thread's non-temporal stores, before the barrier
     }
     return;
   }
@@ -445,22 +457,28 @@ void backward_dx_t(Op op, const Geometry& g, const Strided3& xs, const Strided3&
     }
     return;
   }
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < N * S; ++r) {
-    const std::int64_t n = r / S, s = r % S;
-    const T* xr = x + n * xs.sn + s * xs.ss;
-    const T* dr = dy + n * ds.sn + s * ds.ss;
-    T* orow = dx + n * os.sn + s * os.ss;
-    if (op == Op::kLayerNorm2d) {
-      dx_row<T, false, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + r, Lo + r, R + r, A + r, B + r, gamma, os.stream);
-    } else {
-      const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
-      if (running) {
-        dx_row_running<T, true, true>(dr, ds.sc, orow, os.sc, C, R + k, gamma);
-        continue;
+#pragma omp parallel
+  {
+#pragma omp for schedule(static) nowait
+    for (std::int64_t r = 0; r < N * S; ++r) {
+      const std::int64_t n = r / S, s = r % S;
+      const T* xr = x + n * xs.sn + s * xs.ss;
+      const T* dr = dy + n * ds.sn + s * ds.ss;
+      T* orow = dx + n * os.sn + s * os.ss;
+      if (op == Op::kLayerNorm2d) {
+        dx_row<T, false, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + r, Lo + r, R + r, A + r, B + r,
+                               gamma, os.stream);
+      } else {
+        const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
+        if (running) {
+          dx_row_running<T, true, true>(dr, ds.sc, orow, os.sc, C, R + k, gamma);
+          continue;
+        }
+        dx_row<T, true, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + k, Lo + k, R + k, A + k, B + k, gamma,
+                              os.stream);
       }
-      dx_row<T, true, true>(xr, xs.sc, dr, ds.sc, orow, os.sc, C, M + k, Lo + k, R + k, A + k, B + k, gamma, os.stream);
     }
+    if (os.stream) stream_fence();  // this thread's non-temporal stores, before the barrier
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "impls/cpu/cpu.h"
 #include "impls/cpu/kernels.h"
+#include "impls/cpu/simd-inl.h"
 #include "impls/registry.h"
 
 namespace normcheck::impls {
@@ -194,11 +195,15 @@ Status CpuImplementation::run(const Problem& p, const Inputs& in, Outputs& out) 
     };
     if (cpu::sets_are_runs(p.op, g, x)) {
       // Fused: each set's statistics, then its normalization while it is still in cache.
-#pragma omp parallel for schedule(static)
-      for (std::int64_t k = 0; k < g.num_sets; ++k) {
-        cpu::run_set_moments(p.op, g, x, k, &set_mean[k], &set_lo[k], &set_var[k]);
-        finish_set(k);
-        cpu::normalize_set(p.op, g, x, y.s, sp, gamma.data(), beta.data(), k);
+#pragma omp parallel
+      {
+#pragma omp for schedule(static) nowait
+        for (std::int64_t k = 0; k < g.num_sets; ++k) {
+          cpu::run_set_moments(p.op, g, x, k, &set_mean[k], &set_lo[k], &set_var[k]);
+          finish_set(k);
+          cpu::normalize_set(p.op, g, x, y.s, sp, gamma.data(), beta.data(), k);
+        }
+        if (y.s.stream) cpu::stream_fence();  // this thread's non-temporal stores, before the barrier
       }
       y_done = true;
     } else {

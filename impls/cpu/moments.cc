@@ -25,6 +25,7 @@ namespace {
 constexpr std::int64_t kBlock = 8192;    // elements of a contiguous block
 constexpr std::int64_t kTileCols = 256;  // columns of a channels-last tile
 constexpr int kLanes = 16;               // independent partial sums (four AVX2 vectors of doubles)
+constexpr std::int64_t kPrefetchRunBytes = 4096;  // runs up to this long are prefetched one by one
 
 /// Chan's merge of (na, ha + la, m2a) with (nb, hb + lb, m2b), per column, into a; a keeps its hi.
 void chan_merge(double na, const double* ha, double* la, double* m2a, double nb, const double* hb,
@@ -217,13 +218,22 @@ void run_moments(const T* x, std::int64_t K, std::int64_t stride, std::int64_t L
     return;
   }
   Merger merger(1);
-  for (std::int64_t k = 0; k < K; ++k)
+  // Short runs far apart (batch_norm over N runs of H x W): each run is a new stream to the
+  // hardware prefetcher, which barely starts before the run ends; fetch the run after next while
+  // this one is summed.
+  const bool prefetch = K > 1 && L * static_cast<std::int64_t>(sizeof(T)) <= kPrefetchRunBytes;
+  for (std::int64_t k = 0; k < K; ++k) {
+    if (prefetch && k + 2 < K) {
+      const char* next = reinterpret_cast<const char*>(x + (k + 2) * stride);
+      for (std::int64_t o = 0; o < L * static_cast<std::int64_t>(sizeof(T)); o += 64) __builtin_prefetch(next + o);
+    }
     for (std::int64_t b = 0; b < L; b += kBlock) {
       const std::int64_t n = std::min(kBlock, L - b);
       double bh, bl, bm2;
       block_moments(x + k * stride + b, n, &bh, &bl, &bm2);
       merger.push(static_cast<double>(n), &bh, &bl, &bm2);
     }
+  }
   double m2 = 0;
   if (merger.finish(mean, mean_lo, &m2) == 0) {
     *mean = *mean_lo = *var = std::nan("");

@@ -35,7 +35,7 @@ __attribute__((target_clones("avx2", "default"))) void norm_row_unit(const TI* x
         store4_stream(y + i, ((load4(x + i) - m) - lo) * (r * g) + b);
       }
       for (; i < L; ++i) element(i);
-      return stream_fence();
+      return;  // the caller fences once per thread (stream_fence)
     }
   }
   if constexpr (std::is_same_v<TI, BF16> && std::is_same_v<TI, TO>) {
@@ -134,24 +134,35 @@ void normalize_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& y
   const double* Lo = sp.mean_lo.data();
   const double* R = sp.rstd.data();
   if (op == Op::kLayerNorm || op == Op::kRmsNorm) {  // rows n, along c
-#pragma omp parallel for schedule(static)
-    for (std::int64_t n = 0; n < N; ++n)
-      norm_row<T, T, false, true>(x + n * xs.sn, y + n * ys.sn, ys.sc, C, M + n, Lo + n, R + n, gamma, beta, ys.stream);
+#pragma omp parallel
+    {
+#pragma omp for schedule(static) nowait
+      for (std::int64_t n = 0; n < N; ++n)
+        norm_row<T, T, false, true>(x + n * xs.sn, y + n * ys.sn, ys.sc, C, M + n, Lo + n, R + n, gamma, beta,
+                                    ys.stream);
+      if (ys.stream) stream_fence();  // this thread's non-temporal stores, before the barrier
+    }
     return;
   }
   const bool s_inner = is_ncs(xs, g) && !(S <= 1 && C > 1);
   if (s_inner) {  // rows (n, c), along s
-#pragma omp parallel for schedule(static)
-    for (std::int64_t r = 0; r < N * C; ++r) {
-      const std::int64_t n = r / C, c = r % C;
-      const T* xr = x + n * xs.sn + c * xs.sc;
-      T* yr = y + n * ys.sn + c * ys.sc;
-      if (op == Op::kLayerNorm2d) {
-        norm_row<T, T, true, false>(xr, yr, ys.ss, S, M + n * S, Lo + n * S, R + n * S, gamma + c, beta + c, ys.stream);
-      } else {
-        const std::int64_t k = op == Op::kBatchNorm ? c : n * C + c;
-        norm_row<T, T, false, false>(xr, yr, ys.ss, S, M + k, Lo + k, R + k, gamma + c, beta + c, ys.stream);
+#pragma omp parallel
+    {
+#pragma omp for schedule(static) nowait
+      for (std::int64_t r = 0; r < N * C; ++r) {
+        const std::int64_t n = r / C, c = r % C;
+        const T* xr = x + n * xs.sn + c * xs.sc;
+        T* yr = y + n * ys.sn + c * ys.sc;
+        if (op == Op::kLayerNorm2d) {
+          norm_row<T, T, true, false>(xr, yr, ys.ss, S, M + n * S, Lo + n * S, R + n * S, gamma + c, beta + c,
+                                      ys.stream);
+        } else {
+          const std::int64_t k = op == Op::kBatchNorm ? c : n * C + c;
+          norm_row<T, T, false, false>(xr, yr, ys.ss, S, M + k, Lo + k, R + k, gamma + c, beta + c,
+                                       ys.stream);
+        }
       }
+      if (ys.stream) stream_fence();  // this thread's non-temporal stores, before the barrier
     }
     return;
   }
@@ -175,17 +186,21 @@ void normalize_t(Op op, const Geometry& g, const Strided3& xs, const Strided3& y
     return;
   }
   // rows (n, s), along c (channels-last)
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < N * S; ++r) {
-    const std::int64_t n = r / S, s = r % S;
-    const T* xr = x + n * xs.sn + s * xs.ss;
-    T* yr = y + n * ys.sn + s * ys.ss;
-    if (op == Op::kLayerNorm2d) {
-      norm_row<T, T, false, true>(xr, yr, ys.sc, C, M + r, Lo + r, R + r, gamma, beta, ys.stream);
-    } else {
-      const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
-      norm_row<T, T, true, true>(xr, yr, ys.sc, C, M + k, Lo + k, R + k, gamma, beta, ys.stream);
+#pragma omp parallel
+  {
+#pragma omp for schedule(static) nowait
+    for (std::int64_t r = 0; r < N * S; ++r) {
+      const std::int64_t n = r / S, s = r % S;
+      const T* xr = x + n * xs.sn + s * xs.ss;
+      T* yr = y + n * ys.sn + s * ys.ss;
+      if (op == Op::kLayerNorm2d) {
+        norm_row<T, T, false, true>(xr, yr, ys.sc, C, M + r, Lo + r, R + r, gamma, beta, ys.stream);
+      } else {
+        const std::int64_t k = op == Op::kBatchNorm ? 0 : n * C;
+        norm_row<T, T, true, true>(xr, yr, ys.sc, C, M + k, Lo + k, R + k, gamma, beta, ys.stream);
+      }
     }
+    if (ys.stream) stream_fence();  // this thread's non-temporal stores, before the barrier
   }
 }
 
