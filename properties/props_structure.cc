@@ -1,5 +1,6 @@
 // Structural relations: what a sample's output may depend on, layouts, and identities between ops.
 #include <cmath>
+#include <span>
 
 #include "properties/property.h"
 
@@ -78,7 +79,8 @@ CaseResult group_norm_identities(impls::Implementation& impl, const Problem& p, 
   const Evaluated gn = evaluate_both(impl, p, *in);
   if (!gn.want || !gn.got.status.ok()) return judge(p, gn, in->views.x, o);
   const std::int64_t C = p.shape[1];
-  const std::int64_t S = numel_of(p.shape) / std::max<std::int64_t>(p.shape[0] * C, 1);
+  // The spatial size from the dims themselves (numel / (N C) is 0 for an empty batch).
+  const std::int64_t S = numel_of(std::span<const std::int64_t>(p.shape).subspan(2));
   const std::vector<double> x = in->x.values();
   const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};
   const std::vector<double> b = p.bias ? in->bias.values() : std::vector<double>{};

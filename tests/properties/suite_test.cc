@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <span>
 #include <string>
 
 #include "impls/registry.h"
@@ -52,7 +53,7 @@ std::optional<std::string> libtorch_known_finding(const Problem& p) {
     return "known finding: instance_norm running stats averaged from repeated copies";
   if (p.op != Op::kInstanceNorm) return std::nullopt;
   if (numel_of(p.shape) == 0) return "known finding: LibTorch 1.13 instance_norm raises on an empty batch";
-  const std::int64_t spatial = numel_of(p.shape) / std::max<std::int64_t>(p.shape[0] * p.shape[1], 1);
+  const std::int64_t spatial = numel_of(std::span<const std::int64_t>(p.shape).subspan(2));
   if (!uses_running_stats(p) && spatial == 1) return "known finding: one spatial element";
   return std::nullopt;
 }
