@@ -172,7 +172,12 @@ Expected<std::unique_ptr<Implementation>> load_plugin(const std::string& path, c
     return Status::error(prefix + "Expected the plugin worker executable at " + config.worker_path +
                          ", but got none (set PluginOptions::worker_path)");
   Expected<std::unique_ptr<WorkerProcess>> worker = WorkerProcess::start(config);
-  if (!worker) return Status::error(prefix + config.library_path + ": " + worker.message());
+  if (!worker) {  // one line whatever the worker or the plugin's name carried
+    std::string why = worker.message();
+    for (char& ch : why)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
+    return Status::error(prefix + config.library_path + ": " + why);
+  }
   return std::unique_ptr<Implementation>(new PluginImplementation(std::move(config), std::move(*worker)));
 }
 

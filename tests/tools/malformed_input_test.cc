@@ -205,10 +205,9 @@ TEST(MalformedPlugin, ANameWithANewlineAndAnEscapeStaysOneLine) {
 
 /// Valid descriptors whose inputs cannot be allocated (an empty x but 2^63-1 weights) are an input
 /// error like any other too-large problem (2^40 float64 weights: "out of memory", exit 2), not an
-/// internal one. DISABLED: today they exit 4, "internal error: cannot create std::vector larger
-/// than max_size()" (std::length_error from the input generator; main.cc maps only
-/// std::bad_alloc to exit 2). docs/robustness.md, "Open findings".
-TEST(TooLarge, DISABLED_AnUnallocatableProblemIsAUsageError) {
+/// internal one (they exited 4 with "cannot create std::vector larger than max_size()" until
+/// main.cc mapped std::length_error like std::bad_alloc).
+TEST(TooLarge, AnUnallocatableProblemIsAUsageError) {
   ScratchDir dir;
   for (const char* line :
        {"layer_norm shape=0x9223372036854775807 normalized_shape=9223372036854775807 impl=cpu",

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <stdexcept>
 
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/demo_cmd.h"
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
     return run(argc, argv);
   } catch (const std::bad_alloc&) {
     return report_usage_error("out of memory (the problem is too large for this machine)");
+  } catch (const std::length_error&) {  // a vector of more elements than any machine can hold
+    return report_usage_error("out of memory (the problem is too large for any machine)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "normcheck: internal error: %s\n", one_line(e.what()).c_str());
     return kExitInternal;
