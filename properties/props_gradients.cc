@@ -11,11 +11,7 @@
 namespace normcheck::properties {
 namespace {
 
-std::string g6(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+std::string g6(double v) { return fmt_g(v, 6); }
 
 CaseResult dx_sums(impls::Implementation& impl, const Problem& p, const CheckOptions& o) {
   Expected<GeneratedInputs> in = make_inputs(p);

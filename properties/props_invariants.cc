@@ -37,11 +37,7 @@ SetMoments moments_of(const Problem& p, const Geometry& g, const std::vector<dou
   return s;
 }
 
-std::string g6(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+std::string g6(double v) { return fmt_g(v, 6); }
 
 /// Without affine, every set of y has mean 0 and variance var/(var + eps) (rms_norm: mean square
 /// ms/(ms + eps)), within what the per-element bounds allow.

@@ -8,13 +8,15 @@
 namespace normcheck::properties {
 namespace {
 
-std::string g9(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
+std::string g9(double v) { return fmt_g(v, 9); }
 
 }  // namespace
+
+std::string fmt_g(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
 
 std::string_view name(Outcome o) {
   switch (o) {

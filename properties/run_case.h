@@ -48,6 +48,9 @@ CaseResult compare_runs(std::string_view name, const TensorView& a, const Tensor
 /// Bitwise equality of every output two runs wrote ("determinism", "eval == train").
 CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::string_view what);
 
+/// v with `digits` significant digits (%g), for the one-line failure details.
+std::string fmt_g(double v, int digits = 6);
+
 /// "name[i]: got g, want w (bound b, u ulp, f bounds)".
 std::string describe(std::string_view name, std::int64_t i, double got, double want, double bound, double ulp);
 
