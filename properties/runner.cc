@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <iostream>
 #include <sstream>
 
 #include <rapidcheck.h>
@@ -45,6 +46,20 @@ void note(RowResult& row, const Problem& p, const CaseResult& r) {
   if (r.outcome == Outcome::kFailed) ++b->failed;
   b->max_ulp = std::max(b->max_ulp, r.max_ulp);
   b->max_bound_fraction = std::max(b->max_bound_fraction, r.max_bound_fraction);
+}
+
+/// RapidCheck loads its configuration once, on first use, and then prints the random seed it
+/// picked ("Using configuration: seed=..."), a seed this runner never uses (each row's seed is
+/// derived from the run's). Load it once with std::cerr silenced, unless the user set RC_PARAMS.
+void load_rapidcheck_configuration_quietly() {
+  static const bool kLoaded = [] {
+    if (std::getenv("RC_PARAMS") != nullptr) return true;
+    std::streambuf* saved = std::cerr.rdbuf(nullptr);
+    (void)rc::detail::configuration();
+    std::cerr.rdbuf(saved);
+    return true;
+  }();
+  (void)kLoaded;
 }
 
 /// Counts the accepted shrinks (the steps from the first failure to the minimal one) and keeps
@@ -116,6 +131,7 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
   const rc::Gen<Problem> gen = gen_problem(op, property.domain, impl.capabilities(), config.tier);
   bool shrinking = false;
   std::string last_skip, last_mistrust;
+  load_rapidcheck_configuration_quietly();
   ShrinkCounter listener;
   const auto result = rc::detail::checkProperty(rc::detail::toProperty(
       [&] {
