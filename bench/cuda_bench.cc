@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "impls/common.h"
 #include "impls/cuda/cuda.h"
 #include "impls/cuda/launch.h"
 #include "impls/registry.h"
@@ -124,7 +125,9 @@ cu::Desc desc_of(const Problem& p, const Geometry& g) {
   d.eps = effective_eps(p);
   d.use_running = uses_running_stats(p);
   d.update_running = tracks_running_stats(p) && p.mode == Mode::kTrain;
-  d.f = p.momentum.value_or(0.1);
+  const impls::UpdateWeights uw = impls::update_weights(p, 1);
+  d.keep = uw.keep;
+  d.take = uw.take;
   d.unbiased = p.profile == Profile::kPyTorch;
   return d;
 }

@@ -2,7 +2,6 @@
 // the statistics, forward, running-statistics and backward parts.
 #include "reference/reference.h"
 
-#include <sstream>
 
 #include "reference/internal.h"
 
@@ -12,28 +11,20 @@ namespace {
 using detail::Data;
 using detail::Sets;
 
-std::string shape_str(std::span<const std::int64_t> shape) {
-  std::ostringstream os;
-  os << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << ']';
-  return os.str();
-}
-
 Status check_tensor(const char* what, const std::optional<TensorView>& v, bool required, DType dtype,
                     std::span<const std::int64_t> shape, const char* why) {
   if (!required) {
     if (v) return Status::error(std::string("Expected no ") + what + " (" + why + "), but got one");
     return {};
   }
-  if (!v) return Status::error(std::string("Expected a ") + what + " of shape " + shape_str(shape) + " (" + why + "), but got none");
+  if (!v) return Status::error(std::string("Expected a ") + what + " of shape " + bracketed(shape) + " (" + why + "), but got none");
   if (v->device != Device::kCPU) return Status::error(std::string("Expected the ") + what + " on the CPU, but got a CUDA tensor");
   if (v->dtype != dtype)
     return Status::error(std::string("Expected ") + what + " of dtype " + std::string(name(dtype)) + ", but got " +
                          std::string(name(v->dtype)));
   if (!std::equal(v->shape.begin(), v->shape.end(), shape.begin(), shape.end()))
-    return Status::error(std::string("Expected ") + what + " of shape " + shape_str(shape) + ", but got " +
-                         shape_str(v->shape));
+    return Status::error(std::string("Expected ") + what + " of shape " + bracketed(shape) + ", but got " +
+                         bracketed(v->shape));
   if (v->numel() > 0 && v->data == nullptr) return Status::error(std::string("Expected ") + what + " data, but got a null pointer");
   return {};
 }
@@ -91,10 +82,10 @@ Status prepare(const Problem& p, const Inputs& in, Data& d, Sets& sets) {
   if (p.profile == Profile::kPyTorch && !sets.use_running_stats && g.set_size == 1 && g.num_sets > 0) {
     if (p.op == Op::kBatchNorm)
       return Status::error("Expected more than 1 value per channel when training, got input size " +
-                           shape_str(p.shape));
+                           bracketed(p.shape));
     if (p.op == Op::kInstanceNorm)
       return Status::error("Expected more than 1 spatial element when training, got input size " +
-                           shape_str(p.shape));
+                           bracketed(p.shape));
   }
 
   d.x = dense(in.x);

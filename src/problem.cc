@@ -70,16 +70,6 @@ RankLimits rank_limits(Op op) {
 
 // ---- formatting ----------------------------------------------------------------------------------
 
-/// "[2, 3, 4]" for messages.
-std::string bracketed(std::span<const std::int64_t> dims) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(dims[i]);
-  }
-  return out + "]";
-}
-
 /// "2x3x4" for the descriptor line.
 std::string joined_x(std::span<const std::int64_t> dims) {
   std::string out;
@@ -656,5 +646,14 @@ bool uses_running_stats(const Problem& p) { return tracks_running_stats(p) && p.
 DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
 
 double effective_eps(const Problem& p) { return p.eps ? *p.eps : info(p.dtype).epsilon; }
+
+std::string bracketed(std::span<const std::int64_t> dims) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += std::to_string(dims[i]);
+  }
+  return out + "]";
+}
 
 }  // namespace normcheck

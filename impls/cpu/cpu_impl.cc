@@ -1,9 +1,9 @@
 // The "cpu" implementation: checks the inputs once, reduces the problem to x[n][c][s]
 // (Geometry), and runs the statistics, forward, running-statistics and backward parts.
 #include <cmath>
-#include <sstream>
 #include <string>
 
+#include "impls/common.h"
 #include "impls/cpu/cpu.h"
 #include "impls/cpu/kernels.h"
 #include "impls/cpu/simd-inl.h"
@@ -14,28 +14,6 @@ namespace {
 
 using cpu::SetParams;
 using cpu::Strided3;
-
-std::string shape_str(const std::vector<std::int64_t>& shape) {
-  std::ostringstream os;
-  os << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << ']';
-  return os.str();
-}
-
-Status check_view(const char* what, const std::optional<TensorView>& v, const Problem& p,
-                  const std::vector<std::int64_t>& shape) {
-  if (!v) return Status::error(std::string("Expected ") + what + ", but got none");
-  if (v->device != Device::kCPU)
-    return Status::error(std::string("Expected ") + what + " on the CPU, but got a CUDA tensor");
-  if (v->dtype != p.dtype)
-    return Status::error(std::string("Expected ") + what + " of dtype " + std::string(name(p.dtype)) +
-                         ", but got " + std::string(name(v->dtype)));
-  if (v->shape != shape)
-    return Status::error(std::string("Expected ") + what + " of shape " + shape_str(shape) + ", but got " +
-                         shape_str(v->shape));
-  return {};
-}
 
 /// A view the kernels can address: its own strides, or a dense copy (kept alive in `keep`).
 /// need_ncs_or_nsc: the statistics kernels also need c or s innermost and dense.
@@ -105,39 +83,11 @@ Status CpuImplementation::run(const Problem& p, const Inputs& in, Outputs& out) 
   if (!geo) return geo.status();
   const Geometry& g = *geo;
   const std::int64_t N = g.N, C = g.C, G = g.G, Cg = g.C / g.G;
-  NC_RETURN_IF_ERROR(check_view("x", in.x, p, p.shape));
-  NC_RETURN_IF_ERROR(check_view("y", out.y, p, p.shape));
-  const std::vector<std::int64_t> ashape = affine_shape(p);
-  if (p.affine) NC_RETURN_IF_ERROR(check_view("weight", in.weight, p, ashape));
-  if (p.bias)
-    NC_RETURN_IF_ERROR(check_view("bias", in.bias, p, ashape));  // as the reference: bias=1 adds beta
-  const bool stateful = p.op == Op::kBatchNorm || p.op == Op::kInstanceNorm;
-  const bool tracked = stateful && p.track_running_stats;
-  if (tracked) {
-    NC_RETURN_IF_ERROR(check_view("running_mean", out.running_mean, p, {C}));
-    NC_RETURN_IF_ERROR(check_view("running_var", out.running_var, p, {C}));
-  }
+  NC_RETURN_IF_ERROR(check_case_views(p, g, in, out));
+  NC_RETURN_IF_ERROR(pytorch_refusals(p, g));
+  const bool tracked = tracks_running_stats(p);
   const bool backward = p.direction == Direction::kBackward;
-  if (backward) {
-    NC_RETURN_IF_ERROR(check_view("grad_output", in.grad_output, p, p.shape));
-    NC_RETURN_IF_ERROR(check_view("dx", out.dx, p, p.shape));
-  }
-  const bool use_running = tracked && p.mode == Mode::kEval;
-  // PyTorch's cumulative average (momentum=None) is BatchNorm's: InstanceNorm's momentum is a number.
-  if (p.op == Op::kInstanceNorm && tracked && p.mode == Mode::kTrain && !p.momentum &&
-      p.profile == Profile::kPyTorch)
-    return Status::error(
-        "Expected a momentum value for instance_norm training with track_running_stats=1 "
-        "(momentum=none, the cumulative average, is batch_norm's), but got none");
-  // PyTorch computes no batch statistics from a single value.
-  if (p.profile == Profile::kPyTorch && !use_running && g.set_size == 1 && g.num_sets > 0) {
-    if (p.op == Op::kBatchNorm)
-      return Status::error("Expected more than 1 value per channel when training, got input size " +
-                           shape_str(p.shape));
-    if (p.op == Op::kInstanceNorm)
-      return Status::error("Expected more than 1 spatial element when training, got input size " +
-                           shape_str(p.shape));
-  }
+  const bool use_running = uses_running_stats(p);
   const double eps = effective_eps(p);
 
   std::vector<double> gamma(static_cast<std::size_t>(C), 1.0), beta(static_cast<std::size_t>(C), 0.0);

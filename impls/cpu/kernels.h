@@ -87,8 +87,8 @@ namespace normcheck::impls::cpu {
 
 /// Per channel batch statistics into the running buffers (training, track_running_stats): mean and
 /// biased var are per set (SetParams indexing of batch_norm: per c; instance_norm: per (n, c)).
-/// pytorch: f = momentum (or 1 / num_batches_tracked), unbiased var; keras/onnx: f = 1 - momentum,
-/// biased var. Also advances num_batches_tracked (pytorch batch_norm training).
+/// new = keep * old + take * batch with update_weights (impls/common.h); pytorch keeps the unbiased
+/// var, keras/onnx the biased. Also advances num_batches_tracked (pytorch batch_norm training).
 void update_running_stats(const Problem& p, const Geometry& g, const std::vector<double>& mean,
                           const std::vector<double>& var, Outputs& out);
 

@@ -1,6 +1,7 @@
 // The running-statistics update of batch_norm and instance_norm in training mode.
 #include <cmath>
 
+#include "impls/common.h"
 #include "impls/cpu/kernels.h"
 #include "impls/registry.h"
 
@@ -12,15 +13,8 @@ void update_running_stats(const Problem& p, const Geometry& g, const std::vector
   // PyTorch's BatchNorm counts the step before it looks at the batch; its InstanceNorm never does.
   if (p.mode == Mode::kTrain && pytorch && p.op == Op::kBatchNorm) out.num_batches_tracked += 1;
   if (p.mode != Mode::kTrain || g.N * g.S == 0 || !out.running_mean || !out.running_var) return;
-  // pytorch: new = (1 - f) old + f batch with f = momentum, or 1 / num_batches_tracked (None);
-  // keras, onnx: new = momentum old + (1 - momentum) batch, i.e. f = 1 - momentum.
-  double f;
-  if (pytorch) {
-    f = p.momentum ? *p.momentum
-                   : 1.0 / static_cast<double>(out.num_batches_tracked);  // none: batch_norm only
-  } else {
-    f = 1.0 - p.momentum.value_or(0.0);
-  }
+  // new = keep * old + take * batch (impls/common.h: each weight from the given momentum)
+  const UpdateWeights w = update_weights(p, out.num_batches_tracked);
   const std::int64_t instances = p.op == Op::kBatchNorm ? 1 : g.N;
   const double m = static_cast<double>(g.set_size);
   // pytorch keeps the unbiased estimate var * m / (m - 1) (m >= 2: run() refuses m == 1).
@@ -36,8 +30,8 @@ void update_running_stats(const Problem& p, const Geometry& g, const std::vector
     bm /= static_cast<double>(instances);
     bv /= static_cast<double>(instances);
     const double old_m = out.running_mean->get_linear(c), old_v = out.running_var->get_linear(c);
-    out.running_mean->set_linear(c, (1 - f) * old_m + f * bm);
-    out.running_var->set_linear(c, (1 - f) * old_v + f * bv);
+    out.running_mean->set_linear(c, w.keep * old_m + w.take * bm);
+    out.running_var->set_linear(c, w.keep * old_v + w.take * bv);
   }
 }
 

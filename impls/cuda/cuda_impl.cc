@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <sstream>
 #include <string>
 
+#include "impls/common.h"
 #include "impls/cuda/cuda.h"
 #include "impls/cuda/launch.h"
 #include "impls/registry.h"
@@ -27,28 +27,6 @@ using cuda::Order;
       return Status::error(std::string("CUDA error in ") + #expr + ": " + cudaGetErrorName(nc_err_) + " (" + \
                            cudaGetErrorString(nc_err_) + ")");                                          \
   } while (0)
-
-std::string shape_str(const std::vector<std::int64_t>& shape) {
-  std::ostringstream os;
-  os << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << ']';
-  return os.str();
-}
-
-Status check_view(const char* what, const std::optional<TensorView>& v, DType dtype,
-                  const std::vector<std::int64_t>& shape) {
-  if (!v) return Status::error(std::string("Expected ") + what + ", but got none");
-  if (v->device != Device::kCPU)
-    return Status::error(std::string("Expected ") + what + " on the CPU, but got a CUDA tensor");
-  if (v->dtype != dtype)
-    return Status::error(std::string("Expected ") + what + " of dtype " + std::string(name(dtype)) + ", but got " +
-                         std::string(name(v->dtype)));
-  if (v->shape != shape)
-    return Status::error(std::string("Expected ") + what + " of shape " + shape_str(shape) + ", but got " +
-                         shape_str(v->shape));
-  return {};
-}
 
 bool has_channel_dim(Op op) { return op != Op::kLayerNorm && op != Op::kRmsNorm; }
 
@@ -168,36 +146,11 @@ Status CudaImplementation::run(const Problem& p, const Inputs& in, Outputs& out)
   const Expected<Geometry> geo = geometry(p);
   if (!geo) return geo.status();
   const Geometry& g = *geo;
-  NC_RETURN_IF_ERROR(check_view("x", in.x, p.dtype, p.shape));
-  NC_RETURN_IF_ERROR(check_view("y", out.y, p.dtype, p.shape));
-  const std::vector<std::int64_t> ashape = affine_shape(p);
-  if (p.affine) NC_RETURN_IF_ERROR(check_view("weight", in.weight, p.dtype, ashape));
-  if (p.bias) NC_RETURN_IF_ERROR(check_view("bias", in.bias, p.dtype, ashape));  // as the reference: bias=1 adds beta
+  NC_RETURN_IF_ERROR(check_case_views(p, g, in, out));
+  NC_RETURN_IF_ERROR(pytorch_refusals(p, g));
   const bool tracked = tracks_running_stats(p);
-  if (tracked) {
-    NC_RETURN_IF_ERROR(check_view("running_mean", out.running_mean, p.dtype, {g.C}));
-    NC_RETURN_IF_ERROR(check_view("running_var", out.running_var, p.dtype, {g.C}));
-  }
   const bool backward = p.direction == Direction::kBackward;
-  if (backward) {
-    NC_RETURN_IF_ERROR(check_view("grad_output", in.grad_output, p.dtype, p.shape));
-    NC_RETURN_IF_ERROR(check_view("dx", out.dx, p.dtype, p.shape));
-  }
   const bool use_running = uses_running_stats(p);
-  // PyTorch's cumulative average (momentum=None) is BatchNorm's: InstanceNorm's momentum is a number.
-  if (p.op == Op::kInstanceNorm && tracked && p.mode == Mode::kTrain && !p.momentum && p.profile == Profile::kPyTorch)
-    return Status::error(
-        "Expected a momentum value for instance_norm training with track_running_stats=1 "
-        "(momentum=none, the cumulative average, is batch_norm's), but got none");
-  // PyTorch computes no batch statistics from a single value.
-  if (p.profile == Profile::kPyTorch && !use_running && g.set_size == 1 && g.num_sets > 0) {
-    if (p.op == Op::kBatchNorm)
-      return Status::error("Expected more than 1 value per channel when training, got input size " +
-                           shape_str(p.shape));
-    if (p.op == Op::kInstanceNorm)
-      return Status::error("Expected more than 1 spatial element when training, got input size " +
-                           shape_str(p.shape));
-  }
   // PyTorch's BatchNorm counts the step before it looks at the batch; its InstanceNorm never does.
   const bool counts = tracked && p.mode == Mode::kTrain && p.profile == Profile::kPyTorch && p.op == Op::kBatchNorm;
   const std::int64_t batches = out.num_batches_tracked + (counts ? 1 : 0);
@@ -215,13 +168,10 @@ Status CudaImplementation::run(const Problem& p, const Inputs& in, Outputs& out)
   d.use_running = use_running;
   d.update_running = tracked && p.mode == Mode::kTrain;
   d.unbiased = p.profile == Profile::kPyTorch;
-  // pytorch: new = (1 - f) old + f batch, f = momentum or 1 / num_batches_tracked (None);
-  // keras, onnx: new = momentum old + (1 - momentum) batch, i.e. f = 1 - momentum.
-  if (p.profile == Profile::kPyTorch) {
-    d.f = p.momentum ? *p.momentum : 1.0 / static_cast<double>(batches);
-  } else {
-    d.f = 1.0 - p.momentum.value_or(0.0);
-  }
+  // new = keep * old + take * batch (impls/common.h: each weight from the given momentum)
+  const UpdateWeights uw = update_weights(p, batches);
+  d.keep = uw.keep;
+  d.take = uw.take;
   const bool x_cl = has_channel_dim(p.op) && in.x.rank() >= 3 && in.x.is_channels_last() && !in.x.is_contiguous();
   const bool x_dense = in.x.is_contiguous() || x_cl;
   d.order = cuda::choose_order(p.op, g, x_dense ? x_cl : p.layout == Layout::kChannelsLast);
@@ -241,7 +191,7 @@ Status CudaImplementation::run(const Problem& p, const Inputs& in, Outputs& out)
 
   // Device side: one allocation, carved.
   const std::size_t tensor = static_cast<std::size_t>(numel) * size_of(p.dtype);
-  const std::size_t channel = static_cast<std::size_t>(numel_of(ashape)) * size_of(p.dtype);
+  const std::size_t channel = static_cast<std::size_t>(numel_of(affine_shape(p))) * size_of(p.dtype);
   const std::size_t running = static_cast<std::size_t>(g.C) * size_of(p.dtype);
   const std::size_t stats = static_cast<std::size_t>(cuda::stat_count(d)) * size_of(stats_dtype(p.dtype));
   void *x = nullptr, *y = nullptr, *dy = nullptr, *dx = nullptr, *w = nullptr, *b = nullptr, *rm = nullptr,

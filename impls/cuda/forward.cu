@@ -225,9 +225,9 @@ __global__ void running_params_kernel(const T* __restrict__ running_mean, const 
 template <class T>
 __global__ void running_update_kernel(T* __restrict__ running_mean, T* __restrict__ running_var,
                                       const Acc<T>* __restrict__ mean, const Acc<T>* __restrict__ var, i64 C,
-                                      i64 instances, double f, double bessel) {
+                                      i64 instances, double keep, double take, double bessel) {
   // Scalar math: batch_mean = mean_n mean[n][c]; batch_var = mean_n var[n][c] * bessel (bessel = M / (M - 1)
-  //              for PyTorch's unbiased estimate, else 1); new = (1 - f) * old + f * batch
+  //              for PyTorch's unbiased estimate, else 1); new = keep * old + take * batch
   for (i64 c = static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x; c < C;
        c += static_cast<i64>(gridDim.x) * blockDim.x) {
     double bm = 0, bv = 0;
@@ -239,8 +239,8 @@ __global__ void running_update_kernel(T* __restrict__ running_mean, T* __restric
     bv /= static_cast<double>(instances);
     const double old_m = static_cast<double>(to_acc(running_mean[c]));
     const double old_v = static_cast<double>(to_acc(running_var[c]));
-    running_mean[c] = from_double<T>((1 - f) * old_m + f * bm);
-    running_var[c] = from_double<T>((1 - f) * old_v + f * bv);
+    running_mean[c] = from_double<T>(keep * old_m + take * bm);
+    running_var[c] = from_double<T>(keep * old_v + take * bv);
   }
 }
 
@@ -395,7 +395,7 @@ Status forward_t(const Desc& d, const ForwardArgs& a, Workspace& ws, cudaStream_
     const double bessel = d.unbiased ? static_cast<double>(M) / static_cast<double>(M - 1) : 1.0;
     running_update_kernel<T><<<small_grid, kThreads, 0, stream>>>(static_cast<T*>(a.running_mean),
                                                                    static_cast<T*>(a.running_var), mean, var, g.C,
-                                                                   instances, d.f, bessel);
+                                                                   instances, d.keep, d.take, bessel);
     NC_RETURN_IF_ERROR(launch_status("running_update_kernel"));
   }
   return {};

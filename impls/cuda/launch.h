@@ -33,11 +33,11 @@ struct Desc {
   /// batch_norm / instance_norm in eval with track_running_stats: normalize with the running
   /// statistics (per channel) instead of batch statistics.
   bool use_running = false;
-  /// Training with track_running_stats: new = (1 - f) old + f batch, with the batch variance
+  /// Training with track_running_stats: new = keep * old + take * batch (update_weights), with the batch variance
   /// multiplied by m / (m - 1) when `unbiased` (PyTorch) and, for instance_norm, the batch
   /// statistics averaged over n.
   bool update_running = false;
-  double f = 0.1;
+  double keep = 0.9, take = 0.1;
   bool unbiased = true;
 };
 

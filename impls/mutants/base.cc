@@ -3,50 +3,10 @@
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <utility>
 
 namespace normcheck::impls::mutants {
 namespace {
-
-std::string shape_str(const std::vector<std::int64_t>& shape) {
-  std::ostringstream os;
-  os << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << ']';
-  return os.str();
-}
-
-Status check_view(const char* what, const std::optional<TensorView>& v, const Problem& p,
-                  const std::vector<std::int64_t>& shape) {
-  if (!v) return Status::error(std::string("Expected ") + what + ", but got none");
-  if (v->device != Device::kCPU)
-    return Status::error(std::string("Expected ") + what + " on the CPU, but got a CUDA tensor");
-  if (v->dtype != p.dtype)
-    return Status::error(std::string("Expected ") + what + " of dtype " + std::string(name(p.dtype)) +
-                         ", but got " + std::string(name(v->dtype)));
-  if (v->shape != shape)
-    return Status::error(std::string("Expected ") + what + " of shape " + shape_str(shape) + ", but got " +
-                         shape_str(v->shape));
-  return {};
-}
-
-Status check_inputs(const Problem& p, const Geometry& g, const Inputs& in, const Outputs& out) {
-  NC_RETURN_IF_ERROR(check_view("x", in.x, p, p.shape));
-  NC_RETURN_IF_ERROR(check_view("y", out.y, p, p.shape));
-  const std::vector<std::int64_t> ashape = affine_shape(p);
-  if (p.affine) NC_RETURN_IF_ERROR(check_view("weight", in.weight, p, ashape));
-  if (p.affine && p.bias) NC_RETURN_IF_ERROR(check_view("bias", in.bias, p, ashape));
-  if (tracks_running_stats(p)) {
-    NC_RETURN_IF_ERROR(check_view("running_mean", out.running_mean, p, {g.C}));
-    NC_RETURN_IF_ERROR(check_view("running_var", out.running_var, p, {g.C}));
-  }
-  if (p.direction == Direction::kBackward) {
-    NC_RETURN_IF_ERROR(check_view("grad_output", in.grad_output, p, p.shape));
-    NC_RETURN_IF_ERROR(check_view("dx", out.dx, p, p.shape));
-  }
-  return {};
-}
 
 void* address_of(const TensorView& v, std::int64_t offset) {
   return static_cast<char*>(v.data) + offset * static_cast<std::int64_t>(size_of(v.dtype));
@@ -173,24 +133,7 @@ double Base::rstd_of(double var, double eps, const Acc& acc) const {
 
 double Base::saved_rstd(double rstd, const Moments&, double, const Acc&) const { return rstd; }
 
-Status Base::profile_refusals(const Problem& p, const Geometry& g) const {
-  // PyTorch's cumulative average (momentum=None) is BatchNorm's: InstanceNorm's momentum is a number.
-  if (p.op == Op::kInstanceNorm && tracks_running_stats(p) && p.mode == Mode::kTrain && !p.momentum &&
-      p.profile == Profile::kPyTorch)
-    return Status::error(
-        "Expected a momentum value for instance_norm training with track_running_stats=1 "
-        "(momentum=none, the cumulative average, is batch_norm's), but got none");
-  // PyTorch computes no batch statistics from a single value.
-  if (p.profile == Profile::kPyTorch && !uses_running_stats(p) && g.set_size == 1 && g.num_sets > 0) {
-    if (p.op == Op::kBatchNorm)
-      return Status::error("Expected more than 1 value per channel when training, got input size " +
-                           shape_str(p.shape));
-    if (p.op == Op::kInstanceNorm)
-      return Status::error("Expected more than 1 spatial element when training, got input size " +
-                           shape_str(p.shape));
-  }
-  return {};
-}
+Status Base::profile_refusals(const Problem& p, const Geometry& g) const { return pytorch_refusals(p, g); }
 
 bool Base::normalizes_with_running_stats(const Problem& p) const { return uses_running_stats(p); }
 
@@ -202,10 +145,8 @@ bool Base::counts_batches(const Problem& p) const {
   return p.mode == Mode::kTrain && p.profile == Profile::kPyTorch && p.op == Op::kBatchNorm;
 }
 
-double Base::batch_weight(const Problem& p, std::int64_t num_batches_tracked) const {
-  if (p.profile == Profile::kPyTorch)
-    return p.momentum ? *p.momentum : 1.0 / static_cast<double>(num_batches_tracked);
-  return 1.0 - *p.momentum;
+UpdateWeights Base::running_weights(const Problem& p, std::int64_t num_batches_tracked) const {
+  return update_weights(p, num_batches_tracked);
 }
 
 double Base::running_var_correction(const Problem& p, std::int64_t m, const Acc& acc) const {
@@ -298,13 +239,13 @@ void Base::running_update(Work& w, Outputs& out) const {
   const std::int64_t instances = p.op == Op::kBatchNorm ? 1 : w.g.N;
   NC_CHECK(static_cast<std::int64_t>(batch.size()) == instances * w.g.C,
            "running stats need per-channel sets");
-  const double f = batch_weight(p, out.num_batches_tracked);
+  const UpdateWeights uw = running_weights(p, out.num_batches_tracked);
   const double bessel = running_var_correction(p, w.g.set_size, acc);
-  const double f_acc = acc(f), keep = acc(1.0 - f);
+  const double keep = acc(uw.keep), take = acc(uw.take);
   std::vector<double> means(static_cast<std::size_t>(instances)), vars(means.size());
   for (std::int64_t c = 0; c < w.g.C; ++c) {
     // Scalar math: batch_mean = mean_n mean[n][c];  batch_var = mean_n var[n][c] * bessel
-    //              running = (1 - f) * running + f * batch
+    //              running = keep * running + take * batch
     for (std::int64_t n = 0; n < instances; ++n) {
       const Moments& st = batch[static_cast<std::size_t>(p.op == Op::kBatchNorm ? c : n * w.g.C + c)];
       means[static_cast<std::size_t>(n)] = st.mean;
@@ -314,8 +255,8 @@ void Base::running_update(Work& w, Outputs& out) const {
     const double batch_mean = acc(sum(means, acc) / count), batch_var = acc(sum(vars, acc) / count);
     const double old_mean = acc(out.running_mean->get_linear(c)),
                  old_var = acc(out.running_var->get_linear(c));
-    out.running_mean->set_linear(c, acc(acc(keep * old_mean) + acc(f_acc * batch_mean)));
-    out.running_var->set_linear(c, acc(acc(keep * old_var) + acc(f_acc * batch_var)));
+    out.running_mean->set_linear(c, acc(acc(keep * old_mean) + acc(take * batch_mean)));
+    out.running_var->set_linear(c, acc(acc(keep * old_var) + acc(take * batch_var)));
   }
 }
 
@@ -384,7 +325,7 @@ void Base::backward(Work& w) const {
 Status Base::run(const Problem& p, const Inputs& in, Outputs& out) {
   const Expected<Geometry> geo = geometry(p);
   if (!geo) return geo.status();
-  NC_RETURN_IF_ERROR(check_inputs(p, *geo, in, out));
+  NC_RETURN_IF_ERROR(check_case_views(p, *geo, in, out));
   NC_RETURN_IF_ERROR(profile_refusals(p, *geo));
 
   Work w;

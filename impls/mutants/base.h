@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "impls/common.h"
 #include "impls/registry.h"
 
 namespace normcheck::impls::mutants {
@@ -133,9 +134,8 @@ class Base : public Implementation {
   virtual bool updates_running_stats(const Problem& p) const;
   /// PyTorch's BatchNorm counts every training step.
   virtual bool counts_batches(const Problem& p) const;
-  /// f in new = (1 - f) old + f batch: pytorch momentum (or 1/num_batches_tracked for None);
-  /// keras/onnx 1 - momentum.
-  virtual double batch_weight(const Problem& p, std::int64_t num_batches_tracked) const;
+  /// keep and take in new = keep * old + take * batch (update_weights, impls/common.h).
+  virtual UpdateWeights running_weights(const Problem& p, std::int64_t num_batches_tracked) const;
   /// The factor on the batch variance in the running estimate: m/(m-1) under pytorch, else 1.
   virtual double running_var_correction(const Problem& p, std::int64_t m, const Acc& acc) const;
 

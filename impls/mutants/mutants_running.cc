@@ -41,7 +41,9 @@ class MomentumWrongSide final : public Mutant {
   }
 
  protected:
-  double batch_weight(const Problem& p, std::int64_t) const override { return 1.0 - *p.momentum; }
+  UpdateWeights running_weights(const Problem& p, std::int64_t) const override {
+    return {.keep = *p.momentum, .take = 1.0 - *p.momentum};
+  }
   std::optional<std::string> refuses_more(const Problem& p) const override {
     if (!p.momentum) return "the bug is in a momentum value: momentum=none not supported";
     return needs_tracking(p);
@@ -59,7 +61,10 @@ class MomentumNoneIgnored final : public Mutant {
   }
 
  protected:
-  double batch_weight(const Problem& p, std::int64_t) const override { return p.momentum.value_or(0.1); }
+  UpdateWeights running_weights(const Problem& p, std::int64_t) const override {
+    const double take = p.momentum.value_or(0.1);
+    return {.keep = 1.0 - take, .take = take};
+  }
   std::optional<std::string> refuses_more(const Problem& p) const override {
     if (p.momentum) return "the bug is in momentum=none: a momentum value not supported";
     return needs_tracking(p);
@@ -138,7 +143,9 @@ class KerasOnnxMomentumSwapped final : public Mutant {
   }
 
  protected:
-  double batch_weight(const Problem& p, std::int64_t) const override { return *p.momentum; }
+  UpdateWeights running_weights(const Problem& p, std::int64_t) const override {
+    return {.keep = 1.0 - *p.momentum, .take = *p.momentum};
+  }
   std::optional<std::string> refuses_more(const Problem& p) const override { return needs_tracking(p); }
 };
 

@@ -37,12 +37,6 @@ void copy_view(const TensorView& src, const TensorView& dst) {
 
 bool in_problem_layout(int slot) { return slot == kX || slot == kGradOutput || slot == kY || slot == kDx; }
 
-std::string shape_text(const std::vector<std::int64_t>& s) {
-  std::string t = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + "]";
-}
-
 /// The views to copy into the region, per slot (running stats: the caller's output buffers,
 /// which hold the old values, else the inputs').
 std::array<std::optional<TensorView>, kNumSlots> sources(const Inputs& in, const Outputs& out) {
@@ -64,8 +58,8 @@ std::array<std::optional<TensorView>, kNumSlots> sources(const Inputs& in, const
 
 Status check_shape(const char* what, const TensorView& v, const Problem& p) {
   if (v.shape != p.shape)
-    return Status::error(std::string("Expected ") + what + " of shape " + shape_text(p.shape) +
-                         " (the problem's), but got " + shape_text(v.shape));
+    return Status::error(std::string("Expected ") + what + " of shape " + bracketed(p.shape) +
+                         " (the problem's), but got " + bracketed(v.shape));
   if (v.dtype != p.dtype)
     return Status::error(std::string("Expected ") + what + " of dtype " + std::string(name(p.dtype)) +
                          ", but got " + std::string(name(v.dtype)));

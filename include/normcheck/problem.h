@@ -4,6 +4,7 @@
 /// `normcheck repro '<line>'`. Shape validation lives here, once.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,6 +124,9 @@ Expected<Geometry> geometry(const Problem& p);
 
 /// The eps actually used: p.eps, or the machine epsilon of p.dtype for eps=None.
 double effective_eps(const Problem& p);
+
+/// "[2, 3, 4]": a shape in an error message.
+std::string bracketed(std::span<const std::int64_t> dims);
 
 /// The shape of weight and bias (and dweight, dbias): normalized_shape for layer_norm / rms_norm,
 /// else (C) = (shape[1]). Precondition: p is valid.

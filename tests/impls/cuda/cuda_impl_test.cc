@@ -641,7 +641,8 @@ TEST(CudaImpl, MisalignedDevicePointersTakeTheScalarPaths) {
       d.eps = effective_eps(p);
       d.order = impls::cuda::choose_order(p.op, g, false);
       d.update_running = true;
-      d.f = *p.momentum;
+      d.take = *p.momentum;
+      d.keep = 1.0 - *p.momentum;
       const std::size_t es = size_of(t), numel = static_cast<std::size_t>(g.N * g.C * g.S);
       const std::size_t C = static_cast<std::size_t>(g.C), K = static_cast<std::size_t>(g.num_sets);
       // One buffer; every array starts one element past a 16-byte boundary.
