@@ -65,6 +65,11 @@ double certified_y(double x, const SetStats& st, double gamma, double beta, DTyp
     return *y;
   }
   const ExactStats& ex = st.exact();
+  if (const std::optional<double> wide = certify_y_wide(x, ex.wide, gamma, beta, t)) {
+    ++cert.values;
+    ++cert.at_level[1];
+    return *wide;
+  }
   const Rational A = (to_rational(x) - ex.mean) * to_rational(gamma);
   return round_sqrt_form(A, ex.V, to_rational(beta), t, cert);
 }

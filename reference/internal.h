@@ -40,6 +40,7 @@ struct Sets {
 /// for rms_norm), V = var + eps.
 struct ExactStats {
   Rational mean, var, V;
+  WideSetStats wide;  ///< mean and 1 / sqrt(V) at 256 bits (V > 0), for elements the fast path misses
 };
 
 /// One set's statistics: exact (computed from the exact sums when first asked for: the fast

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "normcheck/status.h"
 
@@ -164,12 +167,49 @@ std::optional<double> sqrt_form_at(const Rational& A, const Rational& V, const R
   return certify(y, e, t);
 }
 
+/// Whether n (>= 0) can be a perfect square by its residues mod 64, 63, 65 and 11: a non-square
+/// passes all four with probability about 1 in 120, and each test costs one short division where
+/// mp::sqrt of a numerator of thousands of bits costs thousands of shifts and subtractions.
+bool may_be_square(const mp::cpp_int& n) {
+  auto residue_ok = [&](unsigned m) {
+    const unsigned r = static_cast<unsigned>(static_cast<unsigned long>(n % m));
+    for (unsigned k = 0; k < m; ++k)
+      if (k * k % m == r) return true;
+    return false;
+  };
+  return residue_ok(64) && residue_ok(63) && residue_ok(65) && residue_ok(11);
+}
+
 /// sqrt(V) when it is rational (V = p^2 / q^2), else nullopt.
-std::optional<Rational> rational_sqrt(const Rational& V) {
+std::optional<Rational> rational_sqrt_uncached(const Rational& V) {
   const mp::cpp_int num = mp::numerator(V), den = mp::denominator(V);
+  if (!may_be_square(num) || !may_be_square(den)) return std::nullopt;
   const mp::cpp_int rn = mp::sqrt(num), rd = mp::sqrt(den);
   if (rn * rn != num || rd * rd != den) return std::nullopt;
   return Rational(rn, rd);
+}
+
+/// rational_sqrt_uncached, remembering the last few V: every element of a set asks about the
+/// same V (and dx about two or three per set), so this makes the test once per set.
+std::optional<Rational> rational_sqrt(const Rational& V) {
+  struct Entry {
+    Rational V;
+    std::optional<Rational> root;
+  };
+  constexpr std::size_t kEntries = 4;
+  thread_local std::vector<Entry> memo;
+  thread_local std::size_t next = 0;
+  for (const Entry& e : memo)
+    if (e.V == V) return e.root;
+  Entry e{V, rational_sqrt_uncached(V)};
+  if (memo.size() < kEntries) {
+    memo.push_back(std::move(e));
+    return memo.back().root;
+  }
+  memo[next] = std::move(e);
+  const std::size_t at = next;
+  next = (next + 1) % kEntries;
+  return memo[at].root;
 }
 
 /// R + sum_k A_k / sqrt(V_k) at P bits (R rational, from the terms whose sqrt is rational).
@@ -191,6 +231,25 @@ std::optional<double> sqrt_sum_at(const Rational& R, const std::vector<SqrtTerm>
 }
 
 }  // namespace
+
+WideSetStats wide_set_stats(const Rational& mean, const Rational& V) {
+  using F = BigFloat<256>;
+  return {to_big<256>(mean), F(1) / mp::sqrt(to_big<256>(V))};  // each < 3u, as in sqrt_form_at
+}
+
+std::optional<double> certify_y_wide(double x, const WideSetStats& s, double gamma, double beta, DType t) {
+  using F = BigFloat<256>;
+  const F u = mp::ldexp(F(1), -255);  // 2^(1-P): each rounding errs by at most u / 2
+  // Scalar math: y = (x - mean) * gamma * rstd + beta; x, gamma, beta are exact at 256 bits.
+  const F d = F(x) - s.mean;  // 3u |mean| (mean) + u |d|
+  const F a = d * F(gamma);   // + u |a|
+  const F ar = a * s.rstd;    // + 3u |a r| (rstd) + u |a r|
+  const F y = ar + F(beta);   // + u |y|
+  const F ag = mp::abs(F(gamma)), ar_abs = mp::abs(ar), r = mp::abs(s.rstd);
+  const F e = ((mp::abs(s.mean) * 3 + mp::abs(d)) * ag * r + mp::abs(a) * r + ar_abs * 4 + mp::abs(y)) * u *
+              F(1.0625);  // the 1/16 covers the second-order terms
+  return certify(y, e, t);
+}
 
 Rational to_rational(double x) {
   NC_CHECK(std::isfinite(x), "to_rational of a non-finite value");

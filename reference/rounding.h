@@ -48,6 +48,18 @@ std::optional<double> certify(const BigFloat<P>& v, const BigFloat<P>& e, DType 
 /// settles ties exactly). Counts into cert.
 double round_sqrt_form(const Rational& A, const Rational& V, const Rational& B, DType t, Certification& cert);
 
+/// A set's mean and rstd = 1 / sqrt(V) at 256 bits, each within 3 * 2^-255 of the exact value
+/// (relative): computed once per set, so that an element the double-double fast path cannot
+/// certify costs a few 256-bit operations instead of rational arithmetic on its own.
+struct WideSetStats {
+  BigFloat<256> mean, rstd;
+};
+WideSetStats wide_set_stats(const Rational& mean, const Rational& V);
+
+/// y = (x - mean) * gamma * rstd + beta at 256 bits from s, certified with Ziv's test; nullopt
+/// when the interval touches a rounding boundary (round_sqrt_form decides those).
+std::optional<double> certify_y_wide(double x, const WideSetStats& s, double gamma, double beta, DType t);
+
 /// One term A / sqrt(V) of a sum (V > 0).
 struct SqrtTerm {
   Rational A, V;

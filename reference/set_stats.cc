@@ -156,6 +156,7 @@ const ExactStats& SetStats::exact() const {
     ex.var = (to_rational(s2) - sum * ex.mean) / m;
   }
   ex.V = ex.var + to_rational(eps);
+  if (ex.V > 0) ex.wide = wide_set_stats(ex.mean, ex.V);
   exact_ = std::move(ex);
   return *exact_;
 }
