@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <ostream>
 #include <span>
 #include <string>
 
@@ -25,6 +26,7 @@ struct Row {
   Op op;
   std::string property;
 };
+void PrintTo(const Row& r, std::ostream* os) { *os << r.impl << " " << name(r.op) << " " << r.property; }
 
 /// Where LibTorch 1.13 is known to differ from the pytorch profile (each asserted as a finding
 /// in KnownFindings below): group_norm on channels_last input (wrong values, or "Expected
