@@ -99,7 +99,7 @@ TEST(CpuImpl, SmokeAgainstReferenceEveryOpDtypeModeDirectionLayoutFlags) {
                   if (op == Op::kRmsNorm) p.bias = false;
                   if (stateful(op)) p.track_running_stats = track == 1;
                   ASSERT_TRUE(validate(p).ok()) << to_string(p) << ": " << validate(p).message();
-                  check_against_reference(*impl, p, {0.5, 2.0, false, static_cast<std::uint64_t>(++cases)});
+                  check_against_reference(*impl, p, {.offset = 0.5, .spread = 2.0, .constant = false, .seed = static_cast<std::uint64_t>(++cases)});
                 }
               }
             }
@@ -127,7 +127,7 @@ TEST(CpuImpl, RunningStatsProfilesAndCumulativeMomentum) {
             if (mom == 1) p.momentum = std::nullopt;
             for (Direction dir : {Direction::kForward, Direction::kBackward}) {
               p.direction = dir;
-              check_against_reference(*impl, p, {0.25, 3.0, false, static_cast<std::uint64_t>(++cases)});
+              check_against_reference(*impl, p, {.offset = 0.25, .spread = 3.0, .constant = false, .seed = static_cast<std::uint64_t>(++cases)});
             }
           }
         }
@@ -212,7 +212,7 @@ TEST(CpuImpl, StrictTierFloat32Within4UlpAtOffsetsUpTo1e7) {
       for (Direction dir : {Direction::kForward, Direction::kBackward}) {
         if (dir == Direction::kBackward && offset > 1e4) continue;  // dx is not in the strict tier
         p.direction = dir;
-        const properties::Agreement a = check_against_reference(*impl, p, {offset, 1.0, false, 7});
+        const properties::Agreement a = check_against_reference(*impl, p, {.offset = offset, .spread = 1.0, .constant = false, .seed = 7});
         for (const auto& o : a.outputs) {
           if (o.name != "y") continue;
           EXPECT_LE(o.max_ulp, 4) << to_string(p) << " offset " << offset;
@@ -231,7 +231,7 @@ TEST(CpuImpl, StrictTierHoldsWhenABlocksFirstElementIsAnOutlier) {
   auto impl = make_cpu();
   for (double offset : {0.0, 1e4, 1e7}) {
     for (Problem p : strict_problems(DType::kFloat32)) {
-      OwnedInputs in = make_inputs(p, {offset, 1.0, false, 13});
+      OwnedInputs in = make_inputs(p, {.offset = offset, .spread = 1.0, .constant = false, .seed = 13});
       for (std::int64_t i = 0; i < in.x.numel(); i += 7) in.x.view().set_linear(i, offset + 3000.0);
       const auto want = reference::evaluate(p, in.inputs);
       ASSERT_TRUE(want.ok()) << want.message();
@@ -253,7 +253,7 @@ TEST(CpuImpl, ConstantSetsGiveExactlyBeta) {
   for (DType t : kAllDTypes) {
     for (Problem p : strict_problems(t)) {
       if (p.op == Op::kRmsNorm) continue;  // no mean: a constant set is not special
-      OwnedInputs in = make_inputs(p, {1234.5, 0, true, 3});
+      OwnedInputs in = make_inputs(p, {.offset = 1234.5, .spread = 0, .constant = true, .seed = 3});
       RunResult r = run_cpu(*impl, p, in.inputs);
       ASSERT_TRUE(r.status.ok()) << r.status.message();
       const std::int64_t numel = r.out.views.y.numel();
@@ -283,7 +283,7 @@ TEST(CpuImpl, DeterministicAcrossRunsAndThreadCounts) {
   for (Problem p : ps) {
     for (Direction dir : {Direction::kForward, Direction::kBackward}) {
       p.direction = dir;
-      OwnedInputs in = make_inputs(p, {100.0, 1.0, false, 11});
+      OwnedInputs in = make_inputs(p, {.offset = 100.0, .spread = 1.0, .constant = false, .seed = 11});
       omp_set_num_threads(2);
       RunResult a = run_cpu(*impl, p, in.inputs);
       RunResult b = run_cpu(*impl, p, in.inputs);
@@ -329,7 +329,7 @@ TEST(CpuImpl, LargerShapesAgainstReference) {
         p.direction = dir;
         for (double offset : {1e3, 1e7}) {
           if (offset > 1e3 && (dir == Direction::kBackward || t != DType::kFloat32)) continue;
-          const properties::Agreement a = check_against_reference(*impl, p, {offset, 1.0, false, 21});
+          const properties::Agreement a = check_against_reference(*impl, p, {.offset = offset, .spread = 1.0, .constant = false, .seed = 21});
           for (const auto& o : a.outputs) {
             if (o.name == "y" && t == DType::kFloat32) {
               EXPECT_LE(o.max_ulp, 4) << to_string(p) << " offset " << offset;
@@ -347,7 +347,7 @@ TEST(CpuImpl, NanAndInfStayInTheirSets) {
     for (double bad : {std::nan(""), static_cast<double>(INFINITY)}) {
       for (Direction dir : {Direction::kForward, Direction::kBackward}) {
         p.direction = dir;
-        OwnedInputs in = make_inputs(p, {0.0, 1.0, false, 9});
+        OwnedInputs in = make_inputs(p, {.offset = 0.0, .spread = 1.0, .constant = false, .seed = 9});
         in.x.view().set_linear(5, bad);
         const auto want = reference::evaluate(p, in.inputs);
         ASSERT_TRUE(want.ok()) << want.message();
@@ -402,7 +402,7 @@ TEST(CpuImpl, StridedViewsGiveTheSameBitsAsContiguous) {
     if (p.layout != Layout::kContiguous) continue;
     for (Direction dir : {Direction::kForward, Direction::kBackward}) {
       p.direction = dir;
-      OwnedInputs in = make_inputs(p, {10.0, 1.0, false, 5});
+      OwnedInputs in = make_inputs(p, {.offset = 10.0, .spread = 1.0, .constant = false, .seed = 5});
       RunResult base = run_cpu(*impl, p, in.inputs);
       ASSERT_TRUE(base.status.ok()) << base.status.message();
       const auto want = all_bits(base.out.views);
@@ -416,7 +416,7 @@ TEST(CpuImpl, StridedViewsGiveTheSameBitsAsContiguous) {
         for (bool sliced : {false, true}) {
           if (perm == id && !sliced) continue;
           StridedCopy xs = strided_copy(in.x.view(), perm, sliced);
-          OwnedInputs in2 = make_inputs(p, {10.0, 1.0, false, 5});
+          OwnedInputs in2 = make_inputs(p, {.offset = 10.0, .spread = 1.0, .constant = false, .seed = 5});
           in2.inputs.x = xs.view;
           StridedCopy dys;
           if (dir == Direction::kBackward) {
@@ -483,7 +483,7 @@ TEST(CpuImpl, AccuracyOnIssue3CasesWithinHalfAnUlp) {
     p.dtype = DType::kFloat32;
     for (double offset : {0.0, 1e4, 1e6, 1234.5}) {
       const bool constant = offset == 1234.5;
-      OwnedInputs in = make_inputs(p, {offset, 1.0, constant, 17});
+      OwnedInputs in = make_inputs(p, {.offset = offset, .spread = 1.0, .constant = constant, .seed = 17});
       RunResult got = run_cpu(*impl, p, in.inputs);
       ASSERT_TRUE(got.status.ok()) << got.status.message();
       Problem p64 = p;
@@ -513,13 +513,13 @@ TEST(CpuImpl, StreamedLargeOutputsHaveTheBitsOfSmallCalls) {
   big.normalized_shape = {4100};
   for (Direction dir : {Direction::kForward, Direction::kBackward}) {
     big.direction = dir;
-    OwnedInputs in = make_inputs(big, {100.0, 1.0, false, 23});
+    OwnedInputs in = make_inputs(big, {.offset = 100.0, .spread = 1.0, .constant = false, .seed = 23});
     RunResult all = run_cpu(*impl, big, in.inputs);
     ASSERT_TRUE(all.status.ok()) << all.status.message();
     for (std::int64_t row : {0, 1, 537, 1099}) {
       Problem one = big;
       one.shape = {1, 4100};
-      OwnedInputs in1 = make_inputs(one, {100.0, 1.0, false, 23});
+      OwnedInputs in1 = make_inputs(one, {.offset = 100.0, .spread = 1.0, .constant = false, .seed = 23});
       for (std::int64_t c = 0; c < 4100; ++c) {
         in1.x.view().set_linear(c, in.x.view().get_linear(row * 4100 + c));
         in1.weight.view().set_linear(c, in.weight.view().get_linear(c));

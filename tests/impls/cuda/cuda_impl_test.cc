@@ -25,6 +25,7 @@
 #include "normcheck/tensor.h"
 #include "properties/comparator.h"
 #include "reference/reference.h"
+#include "tests/impls/harness.h"
 
 namespace normcheck::testing {
 namespace {
@@ -39,102 +40,6 @@ std::unique_ptr<impls::Implementation> make_cuda() {
   impls::add_cuda_implementations(v);
   NC_CHECK(v.size() == 1 && v[0]->name() == "cuda");
   return std::move(v[0]);
-}
-
-struct OwnedInputs {
-  Tensor x, weight, bias, running_mean, running_var, grad_output;
-  Inputs inputs;
-};
-
-struct DataSpec {
-  double offset = 0, spread = 1;
-  std::uint64_t seed = 1;
-};
-
-/// x = offset + spread * U(-1, 1) and dy in the problem's layout, gamma in [0.5, 1.5], beta in
-/// [-1, 1], running stats near (0, 1), num_batches_tracked 3.
-OwnedInputs make_inputs(const Problem& p, const DataSpec& d) {
-  std::mt19937_64 rng(d.seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  auto values = [&](std::int64_t n, double lo, double hi) {
-    std::vector<double> v(static_cast<std::size_t>(n));
-    for (double& e : v) e = lo + (hi - lo) * (u(rng) + 1) / 2;
-    return v;
-  };
-  OwnedInputs o;
-  const std::int64_t numel = numel_of(p.shape);
-  std::vector<double> xv(static_cast<std::size_t>(numel));
-  for (double& e : xv) e = d.offset + d.spread * u(rng);
-  o.x = Tensor::from_values(p.dtype, p.shape, xv, p.layout);
-  o.inputs.x = o.x.view();
-  const auto ashape = affine_shape(p);
-  const std::int64_t an = numel_of(ashape);
-  if (p.affine) {
-    o.weight = Tensor::from_values(p.dtype, ashape, values(an, 0.5, 1.5));
-    o.inputs.weight = o.weight.view();
-  }
-  if (p.bias) {
-    o.bias = Tensor::from_values(p.dtype, ashape, values(an, -1, 1));
-    o.inputs.bias = o.bias.view();
-  }
-  if (tracks_running_stats(p)) {
-    o.running_mean = Tensor::from_values(p.dtype, {p.shape[1]}, values(p.shape[1], -1, 1));
-    o.running_var = Tensor::from_values(p.dtype, {p.shape[1]}, values(p.shape[1], 0.5, 1.5));
-    o.inputs.running_mean = o.running_mean.view();
-    o.inputs.running_var = o.running_var.view();
-    o.inputs.num_batches_tracked = 3;
-  }
-  if (p.direction == Direction::kBackward) {
-    o.grad_output = Tensor::from_values(p.dtype, p.shape, values(numel, -1, 1), p.layout);
-    o.inputs.grad_output = o.grad_output.view();
-  }
-  return o;
-}
-
-struct RunResult {
-  Status status;
-  impls::OwnedOutputs out;
-};
-
-RunResult run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in) {
-  RunResult r;
-  auto o = impls::allocate_outputs(p, in, impl.capabilities());
-  if (!o) {
-    r.status = o.status();
-    return r;
-  }
-  r.out = std::move(*o);
-  r.status = impl.run(p, in, r.out.views);
-  if (r.status.ok()) r.status = r.out.check_guards();
-  return r;
-}
-
-std::vector<std::uint64_t> bits_of(const TensorView& v) {
-  std::vector<std::uint64_t> b(static_cast<std::size_t>(v.numel()));
-  for (std::int64_t i = 0; i < v.numel(); ++i) {
-    const double d = v.get_linear(i);
-    std::memcpy(&b[static_cast<std::size_t>(i)], &d, 8);
-  }
-  return b;
-}
-
-std::vector<std::uint64_t> all_bits(const impls::Outputs& o) {
-  std::vector<std::uint64_t> all;
-  auto add = [&](const std::optional<TensorView>& v) {
-    if (!v) return;
-    const auto b = bits_of(*v);
-    all.insert(all.end(), b.begin(), b.end());
-  };
-  add(o.y);
-  add(o.mean);
-  add(o.rstd);
-  add(o.running_mean);
-  add(o.running_var);
-  add(o.dx);
-  add(o.dweight);
-  add(o.dbias);
-  all.push_back(static_cast<std::uint64_t>(o.num_batches_tracked));
-  return all;
 }
 
 /// Runs p through the implementation and the reference; expects the same refusal, or every output
@@ -285,7 +190,7 @@ TEST(CudaImpl, SmokeAgainstReferenceEveryOpDtypeLayoutModeDirectionFlags) {
                   if (op == Op::kRmsNorm) p.bias = false;
                   if (stateful(op)) p.track_running_stats = track == 1;
                   if (!validate(p).ok()) continue;  // channels_last needs rank >= 3 and a channel dim
-                  check_against_reference(*impl, p, {0.5, 2.0, static_cast<std::uint64_t>(++cases)});
+                  check_against_reference(*impl, p, {.offset = 0.5, .spread = 2.0, .constant = false, .seed = static_cast<std::uint64_t>(++cases)});
                 }
               }
             }
@@ -342,7 +247,7 @@ TEST(CudaImpl, LongSetsAndSplitReductionsAgainstReference) {
         p.dtype = t;
         p.direction = dir;
         for (double offset : {0.0, 1e3}) {
-          const properties::Agreement a = check_against_reference(*impl, p, {offset, 1.0, 21});
+          const properties::Agreement a = check_against_reference(*impl, p, {.offset = offset, .spread = 1.0, .constant = false, .seed = 21});
           for (const auto& o : a.outputs)
             if (o.name == "y" && t == DType::kFloat32)
               std::printf("%s offset %g: y max %g ulp (%.3g of the bound)\n", to_string(p).c_str(), offset, o.max_ulp,
@@ -400,7 +305,7 @@ TEST(CudaImpl, KernelPathsSweep) {
       for (Direction dir : {Direction::kForward, Direction::kBackward}) {
         p.dtype = t;
         p.direction = dir;
-        check_against_reference(*impl, p, {0.5, 1.0, 3});
+        check_against_reference(*impl, p, {.offset = 0.5, .spread = 1.0, .constant = false, .seed = 3});
       }
     }
   }
@@ -424,7 +329,7 @@ TEST(CudaImpl, RunningStatsEveryProfileAndTheCumulativeAverage) {
               if (mom == 1) p.momentum = std::nullopt;
               for (Direction dir : {Direction::kForward, Direction::kBackward}) {
                 p.direction = dir;
-                check_against_reference(*impl, p, {0.25, 3.0, static_cast<std::uint64_t>(++cases)});
+                check_against_reference(*impl, p, {.offset = 0.25, .spread = 3.0, .constant = false, .seed = static_cast<std::uint64_t>(++cases)});
               }
             }
           }
@@ -484,7 +389,7 @@ TEST(CudaImpl, NanAndInfStayInTheirSets) {
     for (double bad : {std::nan(""), static_cast<double>(INFINITY)}) {
       for (Direction dir : {Direction::kForward, Direction::kBackward}) {
         p.direction = dir;
-        OwnedInputs in = make_inputs(p, {0.0, 1.0, 9});
+        OwnedInputs in = make_inputs(p, {.offset = 0.0, .spread = 1.0, .constant = false, .seed = 9});
         in.x.view().set_linear(5, bad);
         const auto want = reference::evaluate(p, in.inputs);
         if (!want.ok()) continue;  // a refusal (one value per set) is checked elsewhere
@@ -510,7 +415,7 @@ TEST(CudaImpl, DeterministicRunAfterRun) {
       for (Direction dir : {Direction::kForward, Direction::kBackward}) {
         p.dtype = t;
         p.direction = dir;
-        OwnedInputs in = make_inputs(p, {100.0, 1.0, 11});
+        OwnedInputs in = make_inputs(p, {.offset = 100.0, .spread = 1.0, .constant = false, .seed = 11});
         auto impl = make_cuda();
         RunResult a = run_impl(*impl, p, in.inputs);
         RunResult b = run_impl(*impl, p, in.inputs);
@@ -568,7 +473,7 @@ TEST(CudaImpl, StridedInputsAndOutputsGiveTheSameBitsAsContiguous) {
   for (Problem p : ps) {
     for (Direction dir : {Direction::kForward, Direction::kBackward}) {
       p.direction = dir;
-      OwnedInputs in = make_inputs(p, {10.0, 1.0, 5});
+      OwnedInputs in = make_inputs(p, {.offset = 10.0, .spread = 1.0, .constant = false, .seed = 5});
       RunResult base = run_impl(*impl, p, in.inputs);
       if (!base.status.ok()) continue;  // a refusal (batch of one) is checked elsewhere
       const auto want = all_bits(base.out.views);
@@ -630,7 +535,7 @@ TEST(CudaImpl, MisalignedDevicePointersTakeTheScalarPaths) {
     for (DType t : {DType::kFloat32, DType::kFloat16}) {
       p.dtype = t;
       p.direction = Direction::kBackward;
-      OwnedInputs in = make_inputs(p, {1.0, 1.0, 17});
+      OwnedInputs in = make_inputs(p, {.offset = 1.0, .spread = 1.0, .constant = false, .seed = 17});
       const auto want = reference::evaluate(p, in.inputs);
       ASSERT_TRUE(want.ok()) << want.message();
       const Geometry g = *geometry(p);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include "impls/registry.h"
 #include "normcheck/problem.h"
 #include "normcheck/tensor.h"
+#include "tests/impls/harness.h"
 
 namespace normcheck::testing {
 
@@ -31,52 +31,11 @@ inline Problem layer_norm_problem(std::int64_t leading) {
   return p;
 }
 
-struct OwnedInputs {
-  Tensor x, weight, bias, running_mean, running_var, grad_output;
-  Inputs inputs;
-};
-
-/// x = offset + U(-1, 1), gamma in [0.5, 1.5], beta, running stats and dy in [-1, 1] (var in [0.5, 1.5]).
+/// x = offset + U(-1, 1) in x_layout (and dy), the rest as tests/impls/harness.h makes them.
 inline OwnedInputs make_inputs(const Problem& p, std::uint64_t seed, double offset = 0,
                                Layout x_layout = Layout::kContiguous) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  auto values = [&](std::int64_t n, double lo, double hi) {
-    std::vector<double> v(static_cast<std::size_t>(n));
-    for (double& e : v) e = lo + (hi - lo) * (u(rng) + 1) / 2;
-    return v;
-  };
-  OwnedInputs o;
-  const std::int64_t n = numel_of(p.shape);
-  o.x = Tensor::from_values(p.dtype, p.shape, values(n, offset - 1, offset + 1), x_layout);
-  o.inputs.x = o.x.view();
-  const auto ashape = affine_shape(p);
-  if (p.affine) {
-    o.weight = Tensor::from_values(p.dtype, ashape, values(numel_of(ashape), 0.5, 1.5));
-    o.inputs.weight = o.weight.view();
-    if (p.bias) {
-      o.bias = Tensor::from_values(p.dtype, ashape, values(numel_of(ashape), -1, 1));
-      o.inputs.bias = o.bias.view();
-    }
-  }
-  if (tracks_running_stats(p)) {
-    o.running_mean = Tensor::from_values(p.dtype, {p.shape[1]}, values(p.shape[1], -1, 1));
-    o.running_var = Tensor::from_values(p.dtype, {p.shape[1]}, values(p.shape[1], 0.5, 1.5));
-    o.inputs.running_mean = o.running_mean.view();
-    o.inputs.running_var = o.running_var.view();
-    o.inputs.num_batches_tracked = 3;
-  }
-  if (p.direction == Direction::kBackward) {
-    o.grad_output = Tensor::from_values(p.dtype, p.shape, values(n, -1, 1), x_layout);
-    o.inputs.grad_output = o.grad_output.view();
-  }
-  return o;
+  return make_inputs(p, DataSpec{.offset = offset, .spread = 1, .constant = false, .seed = seed}, x_layout);
 }
-
-struct RunResult {
-  Status status;
-  impls::OwnedOutputs out;
-};
 
 /// allocate_outputs + run(); the guard elements around every output must be untouched.
 inline RunResult run_case(impls::Implementation& impl, const Problem& p, const Inputs& in) {

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <memory>
 #include <ostream>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "normcheck/tensor.h"
 #include "properties/comparator.h"
 #include "reference/reference.h"
+#include "tests/impls/harness.h"
 
 namespace normcheck {
 namespace {
@@ -32,49 +32,10 @@ std::unique_ptr<impls::Implementation> make_torch() {
   return std::move(v[0]);
 }
 
-/// The inputs of a problem: x = offset + a spread of about 1 (x and dy in the problem's layout),
-/// gamma in [0.5, 1.5], beta in [-0.5, 0.5], running stats near (0, 1), num_batches_tracked 3.
-struct OwnedInputs {
-  Tensor x, weight, bias, running_mean, running_var, grad_output;
-  Inputs in;
-};
-
-OwnedInputs make_inputs(const Problem& p, double offset, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t n, double lo, double hi) {
-    std::uniform_real_distribution<double> d(lo, hi);
-    std::vector<double> v(static_cast<std::size_t>(n));
-    for (double& e : v) e = d(rng);
-    return v;
-  };
-  OwnedInputs o;
-  const std::int64_t n = numel_of(p.shape);
-  std::vector<double> x = uniform(n, -1.7, 1.7);
-  for (double& e : x) e += offset;
-  o.x = Tensor::from_values(p.dtype, p.shape, x, p.layout);
-  o.in.x = o.x.view();
-  const std::vector<std::int64_t> ashape = affine_shape(p);
-  const std::int64_t na = numel_of(ashape);
-  if (p.affine) {
-    o.weight = Tensor::from_values(p.dtype, ashape, uniform(na, 0.5, 1.5));
-    o.in.weight = o.weight.view();
-  }
-  if (p.affine && p.bias) {
-    o.bias = Tensor::from_values(p.dtype, ashape, uniform(na, -0.5, 0.5));
-    o.in.bias = o.bias.view();
-  }
-  if (tracks_running_stats(p)) {
-    o.running_mean = Tensor::from_values(p.dtype, {p.shape[1]}, uniform(p.shape[1], -0.5, 0.5));
-    o.running_var = Tensor::from_values(p.dtype, {p.shape[1]}, uniform(p.shape[1], 0.5, 2.0));
-    o.in.running_mean = o.running_mean.view();
-    o.in.running_var = o.running_var.view();
-    o.in.num_batches_tracked = 3;
-  }
-  if (p.direction == Direction::kBackward) {
-    o.grad_output = Tensor::from_values(p.dtype, p.shape, uniform(n, -1.0, 1.0), p.layout);
-    o.in.grad_output = o.grad_output.view();
-  }
-  return o;
+/// The inputs of a problem (tests/impls/harness.h): x = offset + 1.7 U(-1, 1), x and dy in the
+/// problem's layout.
+testing::OwnedInputs make_inputs(const Problem& p, double offset, std::uint64_t seed) {
+  return testing::make_inputs(p, {.offset = offset, .spread = 1.7, .constant = false, .seed = seed});
 }
 
 /// One case run through the adapter and the reference.
@@ -88,24 +49,24 @@ struct CaseResult {
 
 CaseResult run_case(const Problem& p, double offset = 0, std::uint64_t seed = 1) {
   CaseResult r;
-  OwnedInputs owned = make_inputs(p, offset, seed);
-  Expected<reference::Result> want = reference::evaluate(p, owned.in);
+  testing::OwnedInputs owned = make_inputs(p, offset, seed);
+  Expected<reference::Result> want = reference::evaluate(p, owned.inputs);
   EXPECT_TRUE(want.ok()) << to_string(p) << ": reference: " << want.message();
   if (!want) return r;
   auto impl = make_torch();
   auto why = impl->supports(p);
   EXPECT_FALSE(why.has_value()) << to_string(p) << ": " << why.value_or("");
   if (why) return r;
-  Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.in, impl->capabilities());
+  Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.inputs, impl->capabilities());
   EXPECT_TRUE(out.ok()) << out.message();
   if (!out) return r;
-  Status s = impl->run(p, owned.in, out->views);
+  Status s = impl->run(p, owned.inputs, out->views);
   if (!s) {
     r.error = s.message();
     return r;
   }
   r.ran = true;
-  r.num_batches_tracked_in = owned.in.num_batches_tracked;
+  r.num_batches_tracked_in = owned.inputs.num_batches_tracked;
   r.num_batches_tracked = out->views.num_batches_tracked;
   r.num_batches_tracked_want = want->num_batches_tracked;
   r.agreement = properties::compare(p, *want, out->views, 1.0);
@@ -257,22 +218,22 @@ INSTANTIATE_TEST_SUITE_P(Torch, TorchSmoke, ::testing::ValuesIn(smoke_cases()),
 TEST(TorchErrors, BatchNormTrainingWithOneValuePerChannelIsLibTorchsError) {
   for (const std::vector<std::int64_t>& shape : {std::vector<std::int64_t>{1, 3}, std::vector<std::int64_t>{1, 3, 1, 1}}) {
     Problem p = default_problem(Op::kBatchNorm, shape);
-    OwnedInputs owned = make_inputs(p, 0, 7);
+    testing::OwnedInputs owned = make_inputs(p, 0, 7);
     auto impl = make_torch();
     ASSERT_FALSE(impl->supports(p).has_value());
-    Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.in, impl->capabilities());
+    Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.inputs, impl->capabilities());
     ASSERT_TRUE(out.ok());
-    Status s = impl->run(p, owned.in, out->views);
+    Status s = impl->run(p, owned.inputs, out->views);
     ASSERT_FALSE(s.ok()) << to_string(p);
     EXPECT_NE(s.message().find("Expected more than 1 value per channel when training"), std::string::npos) << s.message();
     EXPECT_EQ(s.message().find('\n'), std::string::npos) << "first line only: " << s.message();
     std::printf("[torch] %s -> error: %s\n", to_string(p).c_str(), s.message().c_str());
     // The profile requires the same refusal (the reference returns it too).
-    Expected<reference::Result> want = reference::evaluate(p, owned.in);
+    Expected<reference::Result> want = reference::evaluate(p, owned.inputs);
     EXPECT_FALSE(want.ok());
     // Nothing written into running_var.
     for (std::int64_t c = 0; c < shape[1]; ++c)
-      EXPECT_EQ(out->views.running_var->get_linear(c), owned.in.running_var->get_linear(c));
+      EXPECT_EQ(out->views.running_var->get_linear(c), owned.inputs.running_var->get_linear(c));
   }
 }
 
@@ -280,11 +241,11 @@ TEST(TorchErrors, InstanceNormTrainingWithOneSpatialElementIsReported) {
   // PyTorch's Python API refuses; LibTorch 1.13's C++ module is documented to accept. Print what it does.
   Problem p = default_problem(Op::kInstanceNorm, {4, 3, 1, 1});
   p.track_running_stats = true;
-  OwnedInputs owned = make_inputs(p, 0, 9);
+  testing::OwnedInputs owned = make_inputs(p, 0, 9);
   auto impl = make_torch();
-  Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.in, impl->capabilities());
+  Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.inputs, impl->capabilities());
   ASSERT_TRUE(out.ok());
-  Status s = impl->run(p, owned.in, out->views);
+  Status s = impl->run(p, owned.inputs, out->views);
   if (!s) {
     std::printf("[torch] %s -> error: %s\n", to_string(p).c_str(), s.message().c_str());
     return;
@@ -422,7 +383,7 @@ namespace {
 TEST(TorchStrides, NegativeInputStridesAndChannelsLastOutputs) {
   Problem p = default_problem(Op::kBatchNorm, {4, 3, 5, 5});
   p.direction = Direction::kBackward;
-  OwnedInputs owned = make_inputs(p, 0.5, 31);
+  testing::OwnedInputs owned = make_inputs(p, 0.5, 31);
   // x reversed along n: the same values seen through a view with stride[0] < 0.
   std::vector<double> xv = owned.x.values();
   const std::int64_t per_n = 3 * 5 * 5;
@@ -434,19 +395,19 @@ TEST(TorchStrides, NegativeInputStridesAndChannelsLastOutputs) {
   TensorView x = storage.view();
   x.data = static_cast<char*>(x.data) + 3 * per_n * static_cast<std::int64_t>(size_of(p.dtype));
   x.strides[0] = -per_n;
-  owned.in.x = x;
+  owned.inputs.x = x;
   for (std::int64_t i = 0; i < x.numel(); ++i) ASSERT_EQ(x.get_linear(i), xv[static_cast<std::size_t>(i)]);
 
-  Expected<reference::Result> want = reference::evaluate(p, owned.in);
+  Expected<reference::Result> want = reference::evaluate(p, owned.inputs);
   ASSERT_TRUE(want.ok()) << want.message();
   auto impl = make_torch();
-  Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.in, impl->capabilities());
+  Expected<impls::OwnedOutputs> out = impls::allocate_outputs(p, owned.inputs, impl->capabilities());
   ASSERT_TRUE(out.ok());
   Tensor y_cl = Tensor::empty(p.dtype, p.shape, Layout::kChannelsLast);
   Tensor dx_cl = Tensor::empty(p.dtype, p.shape, Layout::kChannelsLast);
   out->views.y = y_cl.view();
   out->views.dx = dx_cl.view();
-  Status s = impl->run(p, owned.in, out->views);
+  Status s = impl->run(p, owned.inputs, out->views);
   ASSERT_TRUE(s.ok()) << s.message();
   properties::Agreement a = properties::compare(p, *want, out->views, 1.0);
   EXPECT_TRUE(a.ok()) << a.summary();
