@@ -6,10 +6,14 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
+#include <random>
 #include <cstdio>
 #include <map>
 
 #include "properties/comparator.h"
+#include "impls/cpu/convert-inl.h"
 #include "reference/reference.h"
 #include "tests/impls/cpu/cpu_test_util.h"
 
@@ -537,6 +541,56 @@ TEST(CpuImpl, StreamedLargeOutputsHaveTheBitsOfSmallCalls) {
       }
     }
   }
+}
+
+// The bfloat16 float fast path (normalize.cc, Bf16FastRow) must give the double path's bits: in
+// eval mode the double path's value is the formula below on the running statistics, so the
+// expected bits are derived here from it, element by element, with the kernels' own
+// from_double<BF16>. 11.5 million elements at offsets to 1e4, half of them with beta cancelling
+// most of k (x - mean), put many y within the fast path's error bound of a bfloat16 midpoint,
+// where it must fall back (with the bound cut to a tenth this test fails with 21 mismatches;
+// with no bound, 805).
+TEST(CpuImpl, BFloat16FastPathHasTheDoublePathsBits) {
+  auto impl = make_cpu();
+  std::mt19937_64 rng(77);
+  std::int64_t elements = 0, mismatches = 0;
+  for (int config = 0; config < 24; ++config) {
+    const double offset = std::array<double, 4>{0.0, 3.0, 100.0, 1e4}[config % 4];
+    Problem p = default_problem(Op::kBatchNorm, {2, 6, 40000 + config});
+    p.dtype = DType::kBFloat16;
+    p.mode = Mode::kEval;
+    OwnedInputs in = make_inputs(p, {.offset = offset, .spread = 1.0 + config, .constant = false, .seed = 100u + config});
+    // Running statistics near the data (mean offset + U(-1, 1), var spread^2 * U(0.25, 4)); in
+    // odd configs the mean 30 spreads away and beta cancelling most of k (x - mean), so y is
+    // small beside |k (x - mean)| and the float roundings are large against y's spacing.
+    std::uniform_real_distribution<double> u(-1, 1);
+    const double spread = 1.0 + config;
+    for (std::int64_t c = 0; c < 6; ++c) {
+      const bool cancel = config % 2 == 1;
+      in.running_mean.view().set_linear(c, offset + (cancel ? -30 * spread * (1.5 + u(rng) / 2) : u(rng)));
+      in.running_var.view().set_linear(c, spread * spread * std::exp2(2 * u(rng)));
+      if (config % 3 == 0) in.weight.view().set_linear(c, -in.weight.view().get_linear(c));
+      if (cancel) {
+        const double k = in.weight.view().get_linear(c) / std::sqrt(in.running_var.view().get_linear(c));
+        in.bias.view().set_linear(c, -k * (offset - in.running_mean.view().get_linear(c)) + u(rng));
+      }
+    }
+    RunResult got = run_cpu(*impl, p, in.inputs);
+    ASSERT_TRUE(got.status.ok()) << got.status.message();
+    const TensorView x = in.x.view(), y = got.out.views.y;
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      const std::int64_t c = (i / p.shape[2]) % 6;
+      // Scalar math of the double path: Y = ((X - mean) - 0) * (rstd * gamma) + beta, rounded once.
+      const double rstd = 1.0 / std::sqrt(in.running_var.view().get_linear(c) + effective_eps(p));
+      const double k = rstd * in.weight.view().get_linear(c);
+      const double want = impls::cpu::to_double(impls::cpu::from_double<impls::cpu::BF16>(
+          ((x.get_linear(i) - in.running_mean.view().get_linear(c)) - 0.0) * k + in.bias.view().get_linear(c)));
+      if (y.get_linear(i) != want) ++mismatches;
+      ++elements;
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << elements << " elements";
+  EXPECT_GT(elements, 11000000);
 }
 
 }  // namespace
