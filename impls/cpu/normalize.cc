@@ -1,7 +1,6 @@
 // The forward elementwise pass: y = ((x - mean) - mean_lo) * (rstd * gamma) + beta in double,
 // rounded once (mean + mean_lo: the set's mean as a pair, see kernels.h).
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "impls/cpu/convert-inl.h"
@@ -12,62 +11,6 @@ namespace normcheck::impls::cpu {
 namespace {
 
 constexpr std::int64_t kTransposeRows = 64;  // positions per task of the transposing pass
-
-/// The float fast path of a bfloat16 row whose mean, rstd, gamma and beta are constant along it
-/// (batch_norm, instance_norm, group_norm rows along s). The double path's value is
-///   y = ((x - mean) - mean_lo) * k + beta,  k = rstd * gamma,
-/// rounded once to bfloat16. In float, with mean_f, k_f, beta_f the floats nearest mean + mean_lo,
-/// k and beta,
-///   y_f = (x - mean_f) * k_f + beta_f
-/// (x is exact in float) is within 2^-24 (|k mean| + 3 |k (x - mean)| + |y| + |beta|) of y
-/// (six roundings: three constants, three operations), and |k (x - mean)| <= |y| + |beta|; so
-///   |y_f - y| <= E = e0 + e1 |y_f|,  e0 = 2^-23 (|k mean| + 2 |beta|) * 1.25,  e1 = 2^-22 * 1.25
-/// with a quarter to spare for the double path's own roundings and for |y| vs |y_f|. A lane whose
-/// y_f is farther than E from the bfloat16 midpoint of its interval (and finite, normal, E far
-/// below its bfloat16 spacing) rounds to the bfloat16 y rounds to: the double path's bits.
-/// Groups of 8 with any other lane take the double path.
-struct Bf16FastRow {
-  V8f m, k, b, e0, e1;
-  bool usable = false;
-};
-inline Bf16FastRow bf16_fast_row(double mean, double mean_lo, double k, double beta) {
-  Bf16FastRow r;
-  const double full = mean + mean_lo;
-  const double e0 = (std::fabs(k * full) + 2 * std::fabs(beta)) * 0x1p-23 * 1.25;
-  // Beyond these the analysis' float range assumptions stop holding: the double path decides.
-  r.usable = std::fabs(full) < 0x1p100 && std::fabs(k) < 0x1p100 && std::fabs(beta) < 0x1p100 && e0 < 0x1p100;
-  if (!r.usable) return r;
-  const float mf = static_cast<float>(full), kf = static_cast<float>(k), bf = static_cast<float>(beta);
-  const float e0f = std::nextafter(static_cast<float>(e0), 1e30f) + 0x1p-126f;  // rounded up
-  r.m = V8f{mf, mf, mf, mf, mf, mf, mf, mf};
-  r.k = V8f{kf, kf, kf, kf, kf, kf, kf, kf};
-  r.b = V8f{bf, bf, bf, bf, bf, bf, bf, bf};
-  r.e0 = V8f{e0f, e0f, e0f, e0f, e0f, e0f, e0f, e0f};
-  const float e1 = 0x1p-22f * 1.25f;
-  r.e1 = V8f{e1, e1, e1, e1, e1, e1, e1, e1};
-  return r;
-}
-
-/// Eight bfloat16 of x into y by the fast path; false (nothing stored) when a lane fails its test.
-__attribute__((always_inline)) inline bool bf16_fast8(const BF16* x, BF16* y, const Bf16FastRow& r) {
-  V8h h;
-  std::memcpy(&h, x, sizeof h);
-  const V8f xf = (V8f)(__builtin_convertvector(h, V8u) << 16);
-  const V8f yf = (xf - r.m) * r.k + r.b;
-  const V8u fb = (V8u)yf;
-  const V8f ay = (V8f)(fb & 0x7fffffffu);
-  const V8f mid = (V8f)((fb & 0xffff0000u) | 0x8000u);  // same sign and exponent as y_f
-  const V8f dist = (V8f)(((V8u)(yf - mid)) & 0x7fffffffu);  // exact (Sterbenz)
-  const V8f err = r.e0 + r.e1 * ay;
-  // NaN fails every comparison; 2^-100 keeps away from subnormals, 2^126 from overflow.
-  const V8u good = (V8u)((dist > err) & (ay >= 0x1p-100f) & (ay < 0x1p126f) & (err < ay * 0x1p-12f));
-  typedef unsigned long long V4ul_ __attribute__((vector_size(32)));
-  const V4ul_ g = (V4ul_)~good;
-  if ((g[0] | g[1] | g[2] | g[3]) != 0) return false;
-  const V8h out = bf16_rne(fb);
-  std::memcpy(y, &out, sizeof out);
-  return true;
-}
 
 /// One row of L elements, x contiguous. MR: mean/rstd vary along the row (else M[0], R[0]);
 /// GB: gamma/beta vary along the row (else G[0], B[0]).
@@ -100,18 +43,6 @@ __attribute__((target_clones("avx2", "default"))) void norm_row_unit(const TI* x
     // knows): same values, same arithmetic.
     const V4d m0 = splat(M[0]), lo0 = splat(Lo[0]), r0 = splat(R[0]), g0 = splat(G[0]), b0 = splat(B[0]);
     const V4d k0 = r0 * g0;
-    if constexpr (!MR && !GB) {
-      const Bf16FastRow fast = bf16_fast_row(M[0], Lo[0], R[0] * G[0], B[0]);
-      if (fast.usable) {
-        for (; i + 8 <= L; i += 8) {
-          if (bf16_fast8(x + i, y + i, fast)) continue;
-          V4d out[2];  // the double path for these eight
-          for (int h = 0; h < 2; ++h) out[h] = ((load4(x + i + 4 * h) - m0) - lo0) * k0 + b0;
-          store4(y + i, out[0]);
-          store4(y + i + 4, out[1]);
-        }
-      }
-    }
     for (; i + 16 <= L; i += 16) {
       V4d out[4];
       for (int h = 0; h < 4; ++h) {

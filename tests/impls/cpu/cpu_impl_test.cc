@@ -543,14 +543,14 @@ TEST(CpuImpl, StreamedLargeOutputsHaveTheBitsOfSmallCalls) {
   }
 }
 
-// The bfloat16 float fast path (normalize.cc, Bf16FastRow) must give the double path's bits: in
-// eval mode the double path's value is the formula below on the running statistics, so the
-// expected bits are derived here from it, element by element, with the kernels' own
-// from_double<BF16>. 11.5 million elements at offsets to 1e4, half of them with beta cancelling
-// most of k (x - mean), put many y within the fast path's error bound of a bfloat16 midpoint,
-// where it must fall back (with the bound cut to a tenth this test fails with 21 mismatches;
-// with no bound, 805).
-TEST(CpuImpl, BFloat16FastPathHasTheDoublePathsBits) {
+// bfloat16 rows come out with the bits of the double formula rounded once: in eval mode the
+// double path's value is the formula below on the running statistics, so the expected bits are
+// derived here from it, element by element, with the kernels' own from_double<BF16> (one
+// rounding from double: correctly rounded, not double-rounded through float). 11.5 million
+// elements at offsets to 1e4, half of them with beta cancelling most of k (x - mean), put many y
+// next to a bfloat16 midpoint. (A float fast path guarded by a per-element error bound passed
+// this test, and failed it with a tenth of its bound, but was slower: docs/performance.md.)
+TEST(CpuImpl, BFloat16RowsHaveTheDoubleFormulasBits) {
   auto impl = make_cpu();
   std::mt19937_64 rng(77);
   std::int64_t elements = 0, mismatches = 0;
