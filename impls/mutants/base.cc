@@ -243,16 +243,18 @@ void Base::running_update(Work& w, Outputs& out) const {
   const double bessel = running_var_correction(p, w.g.set_size, acc);
   const double keep = acc(uw.keep), take = acc(uw.take);
   std::vector<double> means(static_cast<std::size_t>(instances)), vars(means.size());
+  const double count = acc(static_cast<double>(instances));
   for (std::int64_t c = 0; c < w.g.C; ++c) {
-    // Scalar math: batch_mean = mean_n mean[n][c];  batch_var = mean_n var[n][c] * bessel
+    // Scalar math: batch_mean = sum_n mean[n][c] / N;  batch_var = sum_n var[n][c] * bessel / N
     //              running = keep * running + take * batch
     for (std::int64_t n = 0; n < instances; ++n) {
       const Moments& st = batch[static_cast<std::size_t>(p.op == Op::kBatchNorm ? c : n * w.g.C + c)];
-      means[static_cast<std::size_t>(n)] = st.mean;
-      vars[static_cast<std::size_t>(n)] = acc(st.var * bessel);
+      // Each term divided by N before the (float32) sum: N variances near float32's max would
+      // overflow summed first (found by the nightly tier: inf for an exact 1.4e36 at N = 1,023).
+      means[static_cast<std::size_t>(n)] = acc(st.mean / count);
+      vars[static_cast<std::size_t>(n)] = acc(acc(st.var * bessel) / count);
     }
-    const double count = acc(static_cast<double>(instances));
-    const double batch_mean = acc(sum(means, acc) / count), batch_var = acc(sum(vars, acc) / count);
+    const double batch_mean = sum(means, acc), batch_var = sum(vars, acc);
     const double old_mean = acc(out.running_mean->get_linear(c)),
                  old_var = acc(out.running_var->get_linear(c));
     out.running_mean->set_linear(c, acc(acc(keep * old_mean) + acc(take * batch_mean)));
