@@ -647,13 +647,4 @@ DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64
 
 double effective_eps(const Problem& p) { return p.eps ? *p.eps : info(p.dtype).epsilon; }
 
-std::string bracketed(std::span<const std::int64_t> dims) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(dims[i]);
-  }
-  return out + "]";
-}
-
 }  // namespace normcheck

@@ -14,15 +14,6 @@ namespace {
 
 constexpr std::size_t kAlignment = 64;  // a cache line, and enough for any SIMD load
 
-std::string to_string(std::span<const std::int64_t> dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (i > 0) s += ", ";
-    s += std::to_string(dims[i]);
-  }
-  return s + "]";
-}
-
 char* byte_address(const TensorView& v, std::int64_t element_offset) {
   return static_cast<char*>(v.data) + element_offset * static_cast<std::int64_t>(size_of(v.dtype));
 }
@@ -71,10 +62,10 @@ Expected<Device> device_from_dlpack(DLDevice d) {
 Status check_shape(std::span<const std::int64_t> shape) {
   std::int64_t product = 1;
   for (const std::int64_t d : shape) {
-    if (d < 0) return Status::error("Expected non-negative DLPack dims, but got shape " + to_string(shape));
+    if (d < 0) return Status::error("Expected non-negative DLPack dims, but got shape " + bracketed(shape));
     if (__builtin_mul_overflow(product, std::max<std::int64_t>(d, 1), &product)) {
       return Status::error("Expected a DLPack shape whose element count fits in int64, but got shape " +
-                           to_string(shape));
+                           bracketed(shape));
     }
   }
   return {};
@@ -99,7 +90,7 @@ Status check_strides(const TensorView& v) {
   overflow |= __builtin_mul_overflow(bytes, static_cast<std::int64_t>(size_of(v.dtype)), &bytes);
   if (!overflow) return {};
   return Status::error("Expected DLPack strides whose byte offsets fit in int64, but got shape " +
-                       to_string(v.shape) + " with strides " + to_string(v.strides));
+                       bracketed(v.shape) + " with strides " + bracketed(v.strides));
 }
 
 /// Owns what a DLManagedTensor from to_dlpack points at: a Tensor (sharing the storage) and
@@ -238,7 +229,7 @@ bool TensorView::is_channels_last() const {
 }
 
 Tensor Tensor::empty(DType dtype, std::vector<std::int64_t> shape, Layout layout) {
-  for (const std::int64_t d : shape) NC_CHECK(d >= 0, "negative dim in " + to_string(shape));
+  for (const std::int64_t d : shape) NC_CHECK(d >= 0, "negative dim in " + bracketed(shape));
   Tensor t;
   t.view_.dtype = dtype;
   t.view_.strides = strides_for(layout, shape);
@@ -315,7 +306,7 @@ Expected<TensorView> from_dlpack(const DLTensor& t) {
   const std::int64_t numel = v.numel();
   if (t.data == nullptr && numel != 0) {
     return Status::error("Expected a non-null DLPack data pointer for " + std::to_string(numel) +
-                         " elements (shape " + to_string(v.shape) + "), but got null");
+                         " elements (shape " + bracketed(v.shape) + "), but got null");
   }
   v.data = t.data ? static_cast<char*>(t.data) + t.byte_offset : nullptr;
   return v;
@@ -347,6 +338,15 @@ DLTensor as_dltensor(const TensorView& v) {
   dl.strides = const_cast<std::int64_t*>(v.strides.data());
   dl.byte_offset = 0;
   return dl;
+}
+
+std::string bracketed(std::span<const std::int64_t> dims) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += std::to_string(dims[i]);
+  }
+  return out + "]";
 }
 
 }  // namespace normcheck

@@ -125,9 +125,6 @@ Expected<Geometry> geometry(const Problem& p);
 /// The eps actually used: p.eps, or the machine epsilon of p.dtype for eps=None.
 double effective_eps(const Problem& p);
 
-/// "[2, 3, 4]": a shape in an error message.
-std::string bracketed(std::span<const std::int64_t> dims);
-
 /// The shape of weight and bias (and dweight, dbias): normalized_shape for layer_norm / rms_norm,
 /// else (C) = (shape[1]). Precondition: p is valid.
 std::vector<std::int64_t> affine_shape(const Problem& p);

@@ -32,6 +32,9 @@ inline constexpr Layout kAllLayouts[] = {Layout::kContiguous, Layout::kChannelsL
 std::string_view name(Layout l);  ///< "contiguous", "channels_last", "permuted", "strided"
 std::optional<Layout> parse_layout(std::string_view s);
 
+/// "[2, 3, 4]": a shape in an error message.
+std::string bracketed(std::span<const std::int64_t> dims);
+
 std::vector<std::int64_t> contiguous_strides(std::span<const std::int64_t> shape);
 /// Precondition: rank >= 2 (rank 2 is the same as contiguous).
 std::vector<std::int64_t> channels_last_strides(std::span<const std::int64_t> shape);
