@@ -46,6 +46,7 @@ SetGrad set_grad(const Problem& p, const Sets& sets, const Data& d, const SetSta
     sum_gx.add_product(d.dy[i], gamma, d.x[i]);
     const double gi = d.dy[i] * gamma, xhat = (d.x[i] - st.mean_d) * st.rstd_d;
     sg.sums.abs_g += std::fabs(gi);
+    sg.sums.abs_gx += std::fabs(gi * d.x[i]);
     sg.sums.abs_gxhat += std::fabs(gi * xhat);
     sg.sums.gxhat += gi * xhat;
   });
@@ -186,9 +187,9 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
     const SetStats& st = stats[k];
     const double dx = certified_dx(d.dy[i], d.gamma[c], d.x[i], st, grads[k], running, t, r.certification);
     store(t, dx_out + i * esize, dx);
-    const double gi = d.dy[i] * d.gamma[c], xhat = (d.x[i] - st.mean_d) * st.rstd_d;
+    const double gi = d.dy[i] * d.gamma[c];
     bound_out[i] = running ? (std::isfinite(dx) ? std::fabs(dx) * 4 * am.u + ulp(t, dx) : 0.0)
-                           : dx_bound(am, errors[k], t, st.m, grads[k].sums, gi, xhat, st.rstd_d, st.mean_d, dx);
+                           : dx_bound(am, errors[k], t, st.m, grads[k].sums, gi, d.x[i], st.mean_d, st.rstd_d, dx);
   }
 
   if (!p.affine) return;
@@ -206,7 +207,7 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
         sum_dy.add(d.dy[i]);
         abs_dy += std::fabs(d.dy[i]);
         abs_dy_xhat += std::fabs(d.dy[i] * xhat);
-        xhat_err += std::fabs(d.dy[i]) * (stats[k].rstd_d * errors[k].mean + std::fabs(xhat) * errors[k].rstd);
+        xhat_err += std::fabs(d.dy[i]) * stats[k].rstd_d * centred_error(am, errors[k], d.x[i], stats[k].mean_d);
       }
     }
     const double dgamma = certified_dgamma(sets, d, stats, c, t, r.certification);

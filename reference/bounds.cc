@@ -39,18 +39,23 @@ StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mea
 StatErrors running_stat_errors(const AccuracyModel& am) { return {0, 0, 3 * am.u}; }
 
 double dx_bound(const AccuracyModel& am, const StatErrors& se, DType out, std::int64_t m, const GradSums& sums,
-                double g_i, double xhat_i, double rstd, double mean, double dx) {
+                double g_i, double x_i, double mean, double rstd, double dx) {
   if (!std::isfinite(dx)) return 0;
-  (void)mean;
   const double u = am.u, gm = am.gamma(m), md = static_cast<double>(m);
-  const double xhat_err_i = rstd * se.mean + std::fabs(xhat_i) * se.rstd;
-  // Errors of the two reductions: sum g, and sum g xhat (its terms carry xhat's error too).
+  const double xhat_i = (x_i - mean) * rstd, xhat_err_i = rstd * centred_error(am, se, x_i, mean);
+  // Errors of the two reductions: sum g, and sum g xhat, whose terms carry xhat's error too:
+  // sum_j |g_j| rstd centred_error(x_j), summed with the per-set sums (sum |g_j| |x_j - mean| rstd
+  // = sum |g xhat|).
   const double err_sum_g = gm * sums.abs_g;
-  const double err_sum_gxhat = gm * sums.abs_gxhat + rstd * se.mean * sums.abs_g + se.rstd * sums.abs_gxhat;
-  // dx_i = rstd / m * (m g_i - sum g - xhat_i sum g xhat).
+  const double shift_weight = (se.mean + 4 * am.eta) * sums.abs_g + 2 * u * (sums.abs_gx + std::fabs(mean) * sums.abs_g);
+  const double err_sum_gxhat = gm * sums.abs_gxhat + rstd * shift_weight * (1 + se.rstd) + se.rstd * sums.abs_gxhat;
+  // dx_i = rstd / m * (m g_i - sum g - xhat_i sum g xhat). The product xhat_i * sum g xhat errs by
+  // |xhat_i| E_S + |S| E_xhat + E_xhat E_S: with a constant cotangent both exact factors can be 0
+  // (S = 0, and xhat_i = 0 where x_i = mean), and the product of the errors is the whole error.
   const double inner = err_sum_g + std::fabs(xhat_i) * err_sum_gxhat + std::fabs(sums.gxhat) * xhat_err_i +
+                       xhat_err_i * err_sum_gxhat +
                        3 * u * (md * std::fabs(g_i) + sums.abs_g + std::fabs(xhat_i * sums.gxhat));
-  return std::fabs(dx) * se.rstd + rstd / md * inner + u * std::fabs(dx) + ulp_of(out, dx);
+  return std::fabs(dx) * se.rstd + rstd / md * inner * (1 + se.rstd) + u * std::fabs(dx) + ulp_of(out, dx);
 }
 
 double dgamma_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy_xhat,

@@ -52,27 +52,35 @@ inline double output_ulp(const DTypeInfo& out, double v) {
   return q >= -1022 ? std::bit_cast<double>(static_cast<std::uint64_t>(q + 1023) << 52) : std::ldexp(1.0, q);
 }
 
+/// The error of xhat = (x - mean) * rstd, in units of x (times rstd: in units of xhat).
+/// (x - mean) carries the mean's error and one rounding (or, folded into x * scale + shift,
+/// roundings of x * scale and mean * scale: 2u (|x| + |mean|) covers both forms); + 4 eta: the
+/// underflow of those roundings and of the mean's (subnormal data, found by the property suite on
+/// LibTorch's float64 group_norm). rstd's relative error multiplies the whole computed
+/// (x - mean), error included: (1 + E_rstd) keeps the product of the two errors, which is not
+/// small where E_mean rstd ~ k u |mean|/std approaches 1, and is all there is where x = mean.
+inline double centred_error(const AccuracyModel& am, const StatErrors& se, double x, double mean) {
+  const double shift = se.mean + 2 * am.u * (std::fabs(x) + std::fabs(mean)) + 4 * am.eta;
+  return shift * (1 + se.rstd) + std::fabs(x - mean) * se.rstd;
+}
+
 /// y = (x - mean) * rstd * gamma + beta (Section "Forward").
 inline double y_bound(const AccuracyModel& am, const StatErrors& se, const DTypeInfo& out, double x, double mean,
                       double rstd, double gamma, double beta, double y) {
   if (!std::isfinite(y)) return 0;
   const double u = am.u;
-  // (x - mean) carries the mean's error and one rounding (or, folded into x * scale + shift,
-  // roundings of x * scale and mean * scale: 2u (|x| + |mean|) covers both forms).
-  // + 4 eta: the underflow of those roundings and of the mean's (subnormal data, found by the
-  // property suite on LibTorch's float64 group_norm).
-  const double centred =
-      se.mean + std::fabs(x - mean) * se.rstd + 2 * u * (std::fabs(x) + std::fabs(mean)) + 4 * am.eta;
-  return std::fabs(gamma) * rstd * centred + 2 * u * std::fabs(beta) + u * std::fabs(y) + output_ulp(out, y);
+  return std::fabs(gamma) * rstd * centred_error(am, se, x, mean) + 2 * u * std::fabs(beta) + u * std::fabs(y) +
+         output_ulp(out, y);
 }
 
-/// The per-set sums the backward bound needs: sum |g|, sum |g xhat|, sum g xhat with g = dy gamma.
+/// The per-set sums the backward bound needs, with g = dy gamma: sum |g|, sum |g x|, sum |g xhat|
+/// and sum g xhat.
 struct GradSums {
-  double abs_g = 0, abs_gxhat = 0, gxhat = 0;
+  double abs_g = 0, abs_gx = 0, abs_gxhat = 0, gxhat = 0;
 };
-/// dx (Section "Backward"); m is the set size, xhat_i = (x_i - mean) * rstd.
+/// dx (Section "Backward"); m is the set size.
 double dx_bound(const AccuracyModel& am, const StatErrors& se, DType out, std::int64_t m, const GradSums& sums,
-                double g_i, double xhat_i, double rstd, double mean, double dx);
+                double g_i, double x_i, double mean, double rstd, double dx);
 /// dgamma = sum dy xhat over `count` elements: sum_abs_dy_xhat = sum |dy xhat|, and
 /// err_xhat_weighted = sum |dy| * |xhat error| (from each element's set).
 double dgamma_bound(const AccuracyModel& am, DType out, std::int64_t count, double sum_abs_dy_xhat,
