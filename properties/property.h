@@ -32,5 +32,6 @@ std::vector<Property> invariant_properties();     ///< zero mean / unit variance
 std::vector<Property> state_properties();         ///< running statistics, eval and train
 std::vector<Property> structure_properties();     ///< batch independence, layouts, cross-op identities
 std::vector<Property> gradient_properties();      ///< dx sums, constant cotangent
+std::vector<Property> consistency_properties();   ///< batch-split merge, eval after a momentum-1 step
 
 }  // namespace normcheck::properties

@@ -112,7 +112,7 @@ const std::vector<Property>& all_properties() {
   static const std::vector<Property> kAll = [] {
     std::vector<Property> all;
     for (auto family : {differential_properties, invariant_properties, state_properties, structure_properties,
-                        gradient_properties}) {
+                        consistency_properties, gradient_properties}) {
       for (Property& p : family()) all.push_back(std::move(p));
     }
     return all;

@@ -115,6 +115,96 @@ CaseResult group_norm_identities(impls::Implementation& impl, const Problem& p, 
   return r;
 }
 
+/// v's values taken in this side's element order: element i of the result is v's element at[i].
+Tensor gathered(const TensorView& v, DType t, const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& at) {
+  std::vector<double> out;
+  out.reserve(at.size());
+  for (const std::int64_t j : at) out.push_back(v.get_linear(j));
+  return Tensor::from_values(t, shape, out);
+}
+
+/// instance_norm on (N, C, S...) is batch_norm on (1, N C, S...) with the weight repeated per
+/// sample; layer_norm over D trailing values of R rows is batch_norm on the (D, R) transpose
+/// (both without affine: layer_norm's weight is per position, batch_norm's per channel); and
+/// layer_norm_2d on (N, C, S...) is layer_norm over C of the channels-last (N, S..., C) tensor.
+/// Both sides normalize the same sets of the same values, so their exact outputs are equal.
+CaseResult cross_op_identities(impls::Implementation& impl, const Problem& generated, const CheckOptions& o) {
+  Problem p = generated;
+  if (p.op == Op::kLayerNorm) p.affine = p.bias = false;
+  Expected<GeneratedInputs> in = make_inputs(p);
+  if (!in) return CaseResult::failed("inputs: " + in.message());
+  const Evaluated a = evaluate_both(impl, p, *in);
+  if (!a.want || !a.got.status.ok()) return judge(p, a, in->views.x, o);
+  const std::vector<double> x = in->x.values();
+  if (x.empty()) return {};  // an empty batch: no values to relate (the differential property judges it)
+  const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};
+  const std::vector<double> b = p.bias ? in->bias.values() : std::vector<double>{};
+  const std::span<const std::int64_t> dims(p.shape);
+  std::vector<double> qx(x.size()), qw, qb;
+  std::vector<std::int64_t> at(x.size());  // at[i]: the other side's index of this side's element i
+  Problem q;
+  switch (p.op) {
+    case Op::kInstanceNorm: {  // the same memory order: element i is element i
+      const std::int64_t N = p.shape[0], C = p.shape[1];
+      std::vector<std::int64_t> shape = p.shape;
+      shape[0] = 1, shape[1] = N * C;
+      q = default_problem(Op::kBatchNorm, shape, p.profile);
+      q.affine = p.affine, q.bias = p.bias;
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t c = 0; c < C; ++c) {
+          if (p.affine) qw.push_back(w[static_cast<std::size_t>(c)]);
+          if (p.bias) qb.push_back(b[static_cast<std::size_t>(c)]);
+        }
+      for (std::size_t i = 0; i < x.size(); ++i) at[i] = static_cast<std::int64_t>(i), qx[i] = x[i];
+      break;
+    }
+    case Op::kLayerNorm: {  // x[r, d] = x_T[d, r]
+      const std::int64_t D = numel_of(p.normalized_shape), R = numel_of(dims.first(dims.size() - p.normalized_shape.size()));
+      q = default_problem(Op::kBatchNorm, {D, R}, p.profile);
+      q.affine = q.bias = false;
+      for (std::int64_t r = 0; r < R; ++r)
+        for (std::int64_t d = 0; d < D; ++d) {
+          const auto i = static_cast<std::size_t>(r * D + d);
+          at[i] = d * R + r, qx[static_cast<std::size_t>(at[i])] = x[i];
+        }
+      break;
+    }
+    case Op::kLayerNorm2d: {  // x[n, c, s] = x_cl[n, s, c]
+      const std::int64_t N = p.shape[0], C = p.shape[1], S = numel_of(dims.subspan(2));
+      std::vector<std::int64_t> shape{N};
+      shape.insert(shape.end(), p.shape.begin() + 2, p.shape.end());
+      shape.push_back(C);
+      q = default_problem(Op::kLayerNorm, shape, p.profile);
+      q.normalized_shape = {C};
+      q.affine = p.affine, q.bias = p.bias, qw = w, qb = b;
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t c = 0; c < C; ++c)
+          for (std::int64_t s = 0; s < S; ++s) {
+            const auto i = static_cast<std::size_t>((n * C + c) * S + s);
+            at[i] = (n * S + s) * C + c, qx[static_cast<std::size_t>(at[i])] = x[i];
+          }
+      break;
+    }
+    default:
+      return {};  // outside the domain (instance_norm, layer_norm, layer_norm_2d)
+  }
+  // Batch statistics on both sides: the domain draws only problems normalized with their own.
+  q.track_running_stats = false;
+  q.dtype = p.dtype, q.eps = p.eps, q.mode = p.mode, q.seed = p.seed, q.layout = Layout::kContiguous;
+  if (const auto why = impl.supports(q)) return CaseResult::skipped(std::string(name(q.op)) + ": " + *why);
+  Expected<Side> other = side(impl, q, qx, p.affine ? &qw : nullptr, p.bias ? &qb : nullptr);
+  if (!other) return CaseResult::failed("inputs: " + other.message());
+  // Where the profile refuses the other side (batch_norm over one value per channel in training)
+  // there is nothing to relate.
+  if (!other->e.want) return {};
+  if (!other->e.got.status.ok()) return judge(q, other->e, other->in.views.x, o);
+  const Tensor y_other = gathered(other->e.got.out.views.y, p.dtype, p.shape, at);
+  const Tensor bound_other = gathered(other->e.want->y_bound.view(), DType::kFloat64, p.shape, at);
+  CaseResult r = compare_runs("y", a.got.out.views.y, y_other.view(), a.want->y_bound, bound_other, {}, o);
+  if (!r.passed()) r.detail = std::string(name(p.op)) + " vs " + std::string(name(q.op)) + " " + bracketed(q.shape) + ": " + r.detail;
+  return r;
+}
+
 }  // namespace
 
 std::vector<Property> structure_properties() {
@@ -127,6 +217,9 @@ std::vector<Property> structure_properties() {
   Domain groups;
   groups.ops = {Op::kGroupNorm};
   groups.directions = {Direction::kForward};
+  Domain cross = groups;
+  cross.ops = {Op::kInstanceNorm, Op::kLayerNorm, Op::kLayerNorm2d};
+  cross.batch_statistics = true;
   return {
       {"batch_independence", "a sample's output ignores the other samples (all but batch_norm)", per_sample,
        batch_independence},
@@ -134,6 +227,10 @@ std::vector<Property> structure_properties() {
        layouts, layout_equivalence},
       {"group_norm_identities", "group_norm with G = C is instance_norm and with G = 1 is layer_norm over (C, spatial)",
        groups, group_norm_identities},
+      {"cross_op_identities",
+       "instance_norm is batch_norm on (1, N C, ...), layer_norm is batch_norm on the transpose, layer_norm_2d is "
+       "layer_norm on channels_last",
+       cross, cross_op_identities},
   };
 }
 
