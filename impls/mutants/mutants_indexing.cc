@@ -17,7 +17,9 @@ class ChannelsLastTailChannels final : public Mutant {
  public:
   explicit ChannelsLastTailChannels(const MutantInfo& info) : Mutant(info) {
     caps_.ops = {Op::kBatchNorm, Op::kInstanceNorm, Op::kGroupNorm, Op::kLayerNorm2d};
-    caps_.layouts = {Layout::kChannelsLast};
+    // Both paths, as a real kernel has them: the contiguous one is right, so comparing the two
+    // (layout_equivalence) sees the bug without a reference.
+    caps_.layouts = {Layout::kContiguous, Layout::kChannelsLast};
   }
 
  protected:

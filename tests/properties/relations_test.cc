@@ -43,6 +43,8 @@ const Seen kSeen[] = {
     {"eval_after_full_momentum_step", "mutant-biased-running-var", "batch_norm shape=4x2x3 track_running_stats=1"},
     {"eval_after_full_momentum_step", "mutant-keras-onnx-momentum-swapped",
      "batch_norm shape=4x2x3 track_running_stats=1 profile=keras"},
+    // channels_last against contiguous sees channels-last indexing wrong past the last multiple of 8.
+    {"layout_equivalence", "mutant-channels-last-tail-channels", "batch_norm shape=2x9x3x3 layout=channels_last"},
     // layer_norm == batch_norm on the transpose sees 16-bit index arithmetic that wraps (the
     // instance_norm identity cannot: both of its sides share one memory order, and so the bug).
     {"cross_op_identities", "mutant-index-wraps-16bit", "layer_norm shape=2x33000 normalized_shape=33000 seed=43"},
