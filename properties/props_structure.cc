@@ -1,5 +1,6 @@
 // Structural relations: what a sample's output may depend on, layouts, and identities between ops.
 #include <cmath>
+#include <optional>
 #include <span>
 
 #include "properties/property.h"
@@ -21,6 +22,25 @@ Expected<Side> side(impls::Implementation& impl, const Problem& q, const std::ve
   Side s{std::move(*in), {}};
   s.e = evaluate_both(impl, q, s.in);
   return s;
+}
+
+/// An identity's other side: q, with p's dtype, eps, mode and seed and contiguous, on x_q. Without
+/// a side, `verdict` is what the check returns now: skipped where impl lacks q, passed where the
+/// profile refuses q (nothing to relate: the differential property judges that refusal), q's own
+/// verdict where impl failed on it.
+struct Other {
+  std::optional<Side> side;
+  CaseResult verdict;
+};
+Other other_side(impls::Implementation& impl, const Problem& p, Problem q, const std::vector<double>& xq,
+                 const std::vector<double>* weight, const std::vector<double>* bias, const CheckOptions& o) {
+  q.dtype = p.dtype, q.eps = p.eps, q.mode = p.mode, q.seed = p.seed, q.layout = Layout::kContiguous;
+  if (const auto why = impl.supports(q)) return {std::nullopt, CaseResult::skipped(std::string(name(q.op)) + ": " + *why)};
+  Expected<Side> s = side(impl, q, xq, weight, bias);
+  if (!s) return {std::nullopt, CaseResult::failed("inputs: " + s.message())};
+  if (!s->e.want) return {std::nullopt, {}};
+  if (!s->e.got.status.ok()) return {std::nullopt, judge(q, s->e, s->in.views.x, o)};
+  return {std::move(*s), {}};
 }
 
 /// LayerNorm, InstanceNorm, GroupNorm, RMSNorm, LayerNorm2d: sample 0's output is the same when
@@ -102,15 +122,11 @@ CaseResult group_norm_identities(impls::Implementation& impl, const Problem& p, 
   } else {
     return {};  // G is neither 1 nor C (or C without a spatial dim): no identity to check
   }
-  q.dtype = p.dtype, q.eps = p.eps, q.mode = p.mode, q.seed = p.seed, q.layout = Layout::kContiguous;
-  if (const auto why = impl.supports(q)) return CaseResult::skipped(std::string(name(q.op)) + ": " + *why);
-  Expected<Side> other = side(impl, q, x, p.affine ? &qw : nullptr, p.bias ? &qb : nullptr);
-  if (!other) return CaseResult::failed("inputs: " + other.message());
-  // The identity relates two defined outputs: where the profile refuses the other op (instance_norm
-  // over one spatial element), there is nothing to relate (the differential property judges it).
-  if (!other->e.want) return {};
-  if (!other->e.got.status.ok()) return judge(q, other->e, other->in.views.x, o);
-  CaseResult r = compare_runs("y", gn.got.out.views.y, other->e.got.out.views.y, gn.want->y_bound, other->e.want->y_bound, {}, o);
+  // (The profile may refuse the other op: instance_norm over one spatial element.)
+  Other other = other_side(impl, p, q, x, p.affine ? &qw : nullptr, p.bias ? &qb : nullptr, o);
+  if (!other.side) return other.verdict;
+  const Evaluated& e = other.side->e;
+  CaseResult r = compare_runs("y", gn.got.out.views.y, e.got.out.views.y, gn.want->y_bound, e.want->y_bound, {}, o);
   if (!r.passed()) r.detail = "group_norm(G=" + std::to_string(p.num_groups) + ") vs " + std::string(name(q.op)) + ": " + r.detail;
   return r;
 }
@@ -190,16 +206,12 @@ CaseResult cross_op_identities(impls::Implementation& impl, const Problem& gener
   }
   // Batch statistics on both sides: the domain draws only problems normalized with their own.
   q.track_running_stats = false;
-  q.dtype = p.dtype, q.eps = p.eps, q.mode = p.mode, q.seed = p.seed, q.layout = Layout::kContiguous;
-  if (const auto why = impl.supports(q)) return CaseResult::skipped(std::string(name(q.op)) + ": " + *why);
-  Expected<Side> other = side(impl, q, qx, p.affine ? &qw : nullptr, p.bias ? &qb : nullptr);
-  if (!other) return CaseResult::failed("inputs: " + other.message());
-  // Where the profile refuses the other side (batch_norm over one value per channel in training)
-  // there is nothing to relate.
-  if (!other->e.want) return {};
-  if (!other->e.got.status.ok()) return judge(q, other->e, other->in.views.x, o);
-  const Tensor y_other = gathered(other->e.got.out.views.y, p.dtype, p.shape, at);
-  const Tensor bound_other = gathered(other->e.want->y_bound.view(), DType::kFloat64, p.shape, at);
+  // (The profile may refuse the other side: batch_norm over one value per channel in training.)
+  Other other = other_side(impl, p, q, qx, p.affine ? &qw : nullptr, p.bias ? &qb : nullptr, o);
+  if (!other.side) return other.verdict;
+  const Evaluated& e = other.side->e;
+  const Tensor y_other = gathered(e.got.out.views.y, p.dtype, p.shape, at);
+  const Tensor bound_other = gathered(e.want->y_bound.view(), DType::kFloat64, p.shape, at);
   CaseResult r = compare_runs("y", a.got.out.views.y, y_other.view(), a.want->y_bound, bound_other, {}, o);
   if (!r.passed()) r.detail = std::string(name(p.op)) + " vs " + std::string(name(q.op)) + " " + bracketed(q.shape) + ": " + r.detail;
   return r;
