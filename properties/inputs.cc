@@ -130,6 +130,22 @@ std::int64_t set_of(const Problem& p, const Geometry& g, std::int64_t i) {
   return set_index(p.op, g, i / (g.S * g.C), (i / g.S) % g.C, i % g.S);
 }
 
+LongStats long_stats(const Problem& p, const Geometry& g, const std::vector<double>& x) {
+  const auto sets = static_cast<std::size_t>(g.num_sets);
+  LongStats st{std::vector<double>(sets, 0), std::vector<long double>(sets, 0), std::vector<long double>(sets, 0)};
+  const bool rms = p.op == Op::kRmsNorm;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const auto j = static_cast<std::size_t>(set_of(p, g, static_cast<std::int64_t>(i)));
+    st.mean[j] += rms ? 0.0L : static_cast<long double>(x[i]), ++st.count[j];
+  }
+  for (std::size_t j = 0; j < sets; ++j) st.mean[j] = st.count[j] > 0 ? st.mean[j] / st.count[j] : 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const auto j = static_cast<std::size_t>(set_of(p, g, static_cast<std::int64_t>(i)));
+    st.m2[j] += (x[i] - st.mean[j]) * (x[i] - st.mean[j]);
+  }
+  return st;
+}
+
 Expected<GeneratedInputs> make_inputs(const Problem& p) {
   Expected<Geometry> g = geometry(p);
   if (!g) return g.status();

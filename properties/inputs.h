@@ -42,6 +42,15 @@ Expected<GeneratedInputs> make_inputs_with_x(const Problem& p, const std::vector
 /// The normalization set of logical (row-major) element i of x, in 0..g.num_sets-1.
 std::int64_t set_of(const Problem& p, const Geometry& g, std::int64_t i);
 
+/// Per set, in long double (relative error ~1e-19, below any dtype's bound): count, mean and the
+/// sum of squared deviations M2 = sum (x - mean)^2 (rms_norm: mean 0, so M2 = sum x^2). What the
+/// relations compute their exact-side quantities from.
+struct LongStats {
+  std::vector<double> count;
+  std::vector<long double> mean, m2;
+};
+LongStats long_stats(const Problem& p, const Geometry& g, const std::vector<double>& x);
+
 /// The largest |x| for values=large: half the dtype's max for float16 (its squares overflow
 /// float16), otherwise sqrt(FLT_MAX / (4 m)) so that a float32 sum of m squares stays finite.
 double large_magnitude(DType t, std::int64_t set_size);

@@ -125,25 +125,18 @@ CaseResult eval_after_full_momentum_step(impls::Implementation& impl, const Prob
   const std::vector<double> x = in->x.values();
   const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};
   const std::vector<double> b = p.bias ? in->bias.values() : std::vector<double>{};
-  // The batch's exact statistics per channel (long double: relative error ~1e-19).
-  const auto C = static_cast<std::size_t>(g.C);
-  std::vector<Real> mean(C, 0), var(C, 0);
-  const Real m = static_cast<Real>(g.N * g.S);
-  for (std::size_t i = 0; i < x.size(); ++i) mean[(i / static_cast<std::size_t>(g.S)) % C] += x[i];
-  for (Real& v : mean) v /= m;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const std::size_t c = (i / static_cast<std::size_t>(g.S)) % C;
-    var[c] += (x[i] - mean[c]) * (x[i] - mean[c]);
-  }
-  const Real eps = effective_eps(p), correction = p.profile == Profile::kPyTorch ? m / (m - 1) : 1;
+  // The batch's statistics per channel (batch_norm's sets are its channels).
+  const LongStats st = long_stats(p, g, x);
+  const Real m = static_cast<Real>(g.N * g.S), eps = effective_eps(p);
+  const Real correction = p.profile == Profile::kPyTorch ? m / (m - 1) : 1;
   const std::vector<double> y_train = Tensor::copy_of(train.got.out.views.y).values();
   const std::vector<double> bound_train = train.want->y_bound.values();
   const std::vector<double> want_rv = train.want->running_var->values();
   const std::vector<double> b_rm = train.want->running_mean_bound->values(), b_rv = train.want->running_var_bound->values();
   std::vector<double> mapped(x.size()), bound_mapped(x.size()), slack(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const std::size_t c = (i / static_cast<std::size_t>(g.S)) % C;
-    const Real v = var[c] / m, v_run = v * correction;
+    const auto c = static_cast<std::size_t>(set_of(p, g, static_cast<std::int64_t>(i)));
+    const Real v = st.m2[c] / m, v_run = v * correction;
     // A buffer that rounds to inf (squares beyond the stats dtype) has no finite relation.
     if (!std::isfinite(want_rv[c]) || !std::isfinite(y_train[i])) {
       slack[i] = INFINITY;
@@ -158,7 +151,7 @@ CaseResult eval_after_full_momentum_step(impls::Implementation& impl, const Prob
     // b_rm rstd' + |x - mean| |d rstd'| over var' +- b_rv.
     const Real lo = v_run - o.bound_multiplier * b_rv[c] + eps;
     const Real d_rstd = lo > 0 ? 1 / std::sqrt(lo) - rstd_run : INFINITY;
-    const Real dev = std::fabs(x[i] - mean[c]);
+    const Real dev = std::fabs(x[i] - st.mean[c]);
     slack[i] = static_cast<double>(std::fabs(gamma) * (o.bound_multiplier * b_rm[c] * rstd_run +
                                                        (dev == 0 ? 0 : dev * d_rstd)) +
                                    std::fabs(t - static_cast<Real>(mapped[i])) + 64 * LDBL_EPSILON * std::fabs(t));

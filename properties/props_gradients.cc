@@ -26,17 +26,9 @@ CaseResult dx_sums(impls::Implementation& impl, const Problem& p, const CheckOpt
   const auto sets = static_cast<std::size_t>(g.num_sets);
   // The set statistics in long double: at |mean|/std = 1e9 a double xhat would carry 1e-7 of
   // relative error of its own, more than float64's bound allows the implementation.
-  std::vector<long double> mean(sets, 0), v(sets, 0);
-  std::vector<double> count(sets, 0);
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const auto j = static_cast<std::size_t>(set_of(p, g, static_cast<std::int64_t>(i)));
-    mean[j] += rms ? 0.0L : static_cast<long double>(x[i]), ++count[j];
-  }
-  for (std::size_t j = 0; j < sets; ++j) mean[j] = count[j] > 0 ? mean[j] / count[j] : 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const auto j = static_cast<std::size_t>(set_of(p, g, static_cast<std::int64_t>(i)));
-    v[j] += (x[i] - mean[j]) * (x[i] - mean[j]);
-  }
+  const LongStats st = long_stats(p, g, x);
+  const std::vector<long double>&mean = st.mean, &v = st.m2;
+  const std::vector<double>& count = st.count;
   const double eps = effective_eps(p);
   std::vector<double> sum_dx(sets, 0), sum_dx_xhat(sets, 0), sum_g_xhat(sets, 0), tol_dx(sets, 0), tol_xhat(sets, 0),
       mag(sets, 0), abs_g_xhat(sets, 0);

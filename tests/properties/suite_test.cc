@@ -30,26 +30,24 @@ void PrintTo(const Row& r, std::ostream* os) { *os << r.impl << " " << name(r.op
 
 /// Where LibTorch 1.13 is known to differ from the pytorch profile (each asserted as a finding
 /// in KnownFindings below): group_norm on channels_last input (wrong values, or "Expected
-/// X.is_contiguous(memory_format)" for 3-D input); group_norm backward losing dx to cancellation in
-/// its folded form when eps is tiny or the offset large (2048 instead of 0 for a set of one at
-/// eps = 1e-12; 0.0078 instead of 0 at offset 1e4); instance_norm backward on
+/// X.is_contiguous(memory_format)" for 3-D input); instance_norm backward on
 /// channels_last input (dx 20% off); float64 instance_norm summing sequentially (24 u on 127 values);
-/// channels_last batch_norm backward just beyond the bound at |mean|/std >= 1e4; group_norm / instance_norm saving NaN as the mean
+/// group_norm / instance_norm saving NaN as the mean
 /// of a set holding inf (the IEEE mean is inf); instance_norm training over one spatial element
 /// (PyTorch 2.x refuses it, 1.13 computes), raising on an empty batch, and in eval rewriting
 /// running_mean/var with the batch mean of their repeated copies (a last-bit change). Found by the
 /// nightly tier: float64 batch_norm summing sequentially like instance_norm (1.04-2.47 bounds);
 /// float32 batch_norm on channels-last memory (also 2-D (N, C) input and S = 1) summing
 /// sequentially (1.002 bounds at 434 values a channel and mean/std 350, 1.06 at 32,768, 2.95 at
-/// 65,537; backward at mean/std 1e6 13,359 bounds); 1 - momentum after momentum is rounded to
+/// 65,537); 1 - momentum after momentum is rounded to
 /// float32 (running stats 3 ulp, 1.04-1.10 bounds, at momentum 0.9); layer_norm backward summing
-/// dweight sequentially over rows (47 ulp over 16,380 rows) and cancelling in dx for a constant
-/// row at eps = 1e-12 (-1024 for -460.9); float32
+/// dweight sequentially over rows (47 ulp over 16,380 rows); float32
 /// layer_norm / group_norm cancelling at |mean|/std >= 1e4 (y = 395.8 for 1.0 at 1e7; -9554 for
 /// -0.66 after a shift at 1e6); the saved mean of an empty layer_norm / group_norm set 0 instead
 /// of NaN; instance_norm and batch_norm with eps = 0 giving a number for a constant set (0 * inf
-/// is NaN); layer_norm backward cancelling at |mean|/std >= 1e4 in float64 too (1.07 bounds at
-/// 1e8) and giving NaN for dx = 0 on values near float32's max.
+/// is NaN); layer_norm and group_norm backward giving NaN for dx = 0 on values near float32's max.
+/// (Five backward "findings" once listed here, dx cancelling at far offsets or tiny eps, were the
+/// dx bound's missing product of two errors: docs/tolerances.md, Backward.)
 std::optional<std::string> libtorch_known_finding(const Problem& p) {
   if (p.op == Op::kGroupNorm && p.layout == Layout::kChannelsLast) return "known finding: channels_last group_norm";
   if (p.op == Op::kInstanceNorm && p.layout == Layout::kChannelsLast && p.direction == Direction::kBackward)
