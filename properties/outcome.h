@@ -28,6 +28,10 @@ struct CaseResult {
   Outcome outcome = Outcome::kPassed;
   std::string detail;  ///< one line: what failed, or why skipped / mistrusted
   double max_ulp = 0, max_bound_fraction = 0;
+  /// Checks this case made that could have failed: output elements compared (with the reference
+  /// or with another run), or 1 for a refusal matched with the one the profile requires. A case
+  /// that compared nothing is no evidence of a pass (the runner counts it apart).
+  std::int64_t compared = 0;
   std::optional<Worst> worst;
   std::array<std::int64_t, kUlpBins> ulp_histogram{};
 

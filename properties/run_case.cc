@@ -36,6 +36,7 @@ void CaseResult::absorb(const CaseResult& o) {
     if (o.worst) worst = o.worst;
   }
   if (o.max_bound_fraction > max_bound_fraction && !worst) worst = o.worst;
+  compared += o.compared;
   max_ulp = std::max(max_ulp, o.max_ulp);
   max_bound_fraction = std::max(max_bound_fraction, o.max_bound_fraction);
   for (int i = 0; i < kUlpBins; ++i) ulp_histogram[static_cast<std::size_t>(i)] += o.ulp_histogram[static_cast<std::size_t>(i)];
@@ -79,7 +80,9 @@ CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, cons
   if (!e.want) {
     if (e.got.status.ok())
       return CaseResult::failed("expected an error (" + e.want.message() + "), but the implementation returned outputs");
-    return {};  // both refuse: the profile's defined outcome
+    CaseResult r;  // both refuse: the profile's defined outcome
+    r.compared = 1;
+    return r;
   }
   if (!e.got.status.ok()) return CaseResult::failed("unexpected error: " + e.got.status.message());
   if (e.want->certification.uncertified > 0) {
@@ -91,6 +94,7 @@ CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, cons
   // The output that decides: the first with failures, else the one nearest its bound.
   const OutputAgreement* decisive = nullptr;
   for (const OutputAgreement& out : a.outputs) {
+    r.compared += out.compared;
     r.max_ulp = std::max(r.max_ulp, out.max_ulp);
     r.max_bound_fraction = std::max(r.max_bound_fraction, out.max_bound_fraction);
     for (int i = 0; i < kUlpBins; ++i)
@@ -139,6 +143,7 @@ CaseResult compare_runs(std::string_view name, const TensorView& a, const Tensor
     const double allowed = o.bound_multiplier * (ba[static_cast<std::size_t>(i)] + bb[static_cast<std::size_t>(i)]) +
                            (slack.empty() ? 0.0 : slack[static_cast<std::size_t>(i)]);
     const double err = x == y ? 0.0 : std::fabs(x - y);
+    ++r.compared;
     const double ulps = static_cast<double>(ulp_distance(a.dtype, x, y));
     ++r.ulp_histogram[static_cast<std::size_t>(ulp_bin(ulps))];
     r.max_ulp = std::max(r.max_ulp, ulps);
@@ -162,9 +167,10 @@ CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::stri
       {"mean", {&a.mean, &b.mean}}, {"rstd", {&a.rstd, &b.rstd}}, {"running_mean", {&a.running_mean, &b.running_mean}},
       {"running_var", {&a.running_var, &b.running_var}}, {"dx", {&a.dx, &b.dx}}, {"dweight", {&a.dweight, &b.dweight}},
       {"dbias", {&a.dbias, &b.dbias}}};
+  std::int64_t compared = 0;
   auto differ = [&](const char* out, const TensorView& u, const TensorView& v) -> std::optional<CaseResult> {
     const std::size_t elem = size_of(u.dtype);
-    for (std::int64_t i = 0; i < u.numel(); ++i) {
+    for (std::int64_t i = 0; i < u.numel(); ++i, ++compared) {
       const void* pu = static_cast<const char*>(u.data) + u.offset_of_linear(i) * static_cast<std::int64_t>(elem);
       const void* pv = static_cast<const char*>(v.data) + v.offset_of_linear(i) * static_cast<std::int64_t>(elem);
       if (std::memcmp(pu, pv, elem) != 0) {
@@ -181,7 +187,9 @@ CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::stri
   }
   if (a.running_mean && b.running_mean && a.num_batches_tracked != b.num_batches_tracked)
     return CaseResult::failed(std::string(what) + ": num_batches_tracked differs");
-  return {};
+  CaseResult r;
+  r.compared = compared;
+  return r;
 }
 
 }  // namespace normcheck::properties
