@@ -114,9 +114,14 @@ double certified_dgamma(const Sets& sets, const Data& d, const std::vector<SetSt
     for (std::int64_t s = 0; s < g.S; ++s) {
       const std::int64_t i = (n * g.C + c) * g.S + s;
       const SetStats& st = stats[sets.index(i)];
-      ieee += d.dy[i] * (d.x[i] - st.mean_d) * st.rstd_d;
       if (!st.finite || !std::isfinite(d.dy[i]) || !std::isfinite(d.x[i])) {
-        finite = false;
+        // IEEE arithmetic: NaN or inf, or exactly 0 (rms_norm's rstd = rsqrt(inf) = 0 times a
+        // finite x, or a running_var of inf), which adds nothing.
+        const double term = d.dy[i] * (d.x[i] - st.mean_d) * st.rstd_d;
+        if (!std::isfinite(term)) {
+          finite = false;
+          ieee += term;
+        }
         continue;
       }
       const DD dev = DD{d.x[i], 0} - st.mean_dd;
@@ -149,6 +154,7 @@ double certified_dgamma(const Sets& sets, const Data& d, const std::vector<SetSt
     for (std::int64_t s = 0; s < g.S; ++s) {
       const std::int64_t i = (n * g.C + c) * g.S + s;
       const std::int64_t k = sets.index(i);
+      if (!stats[k].finite) continue;  // its terms are exactly 0 (above)
       if (k != current) {
         flush();
         current = k;

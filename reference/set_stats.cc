@@ -139,6 +139,27 @@ void approximate_from_exact(SetStats& st) {
   st.rstd_d = st.rstd_dd.hi;
 }
 
+/// A set holding NaN or +-inf (or no element): the statistics IEEE arithmetic gives, by each
+/// framework's own formula. Mean-subtracting norms: mean = S1 / m (+-inf or NaN), and x - mean is
+/// NaN or inf in every element, so the variance and rstd are NaN. rms_norm (PyTorch
+/// x * rsqrt(mean(x^2) + eps), Keras likewise, ONNX x / sqrt(mean(x^2) + eps)): the mean square is
+/// +inf for a set holding +-inf and no NaN, so rstd = rsqrt(inf) = 0; NaN where the set holds a NaN.
+void nonfinite_stats(SetStats& st, const ExactSum& s1, const ExactSum& s2) {
+  st.finite = false;
+  if (st.m == 0) {
+    st.nonfinite_mean = st.mean_d = st.var_d = st.rstd_d = kNaN;
+    return;
+  }
+  if (st.rms) {
+    st.mean_d = 0;
+    st.var_d = s2.is_finite() ? kNaN : s2.nonfinite_value();  // finite S2 with non-finite S1: cannot be
+    st.rstd_d = 1 / std::sqrt(st.var_d + st.eps);
+    return;
+  }
+  st.nonfinite_mean = st.mean_d = s1.nonfinite_value();
+  st.var_d = st.rstd_d = kNaN;
+}
+
 }  // namespace
 
 const ExactStats& SetStats::exact() const {
@@ -225,10 +246,7 @@ std::vector<SetStats> compute_set_stats(const Problem& p, const Sets& sets, cons
     }
     if (!summed) sets.for_each(k, [&](std::int64_t i) { s1.add_with_square(d.x[i], s2); });
     if (st.m == 0 || !s1.is_finite() || !s2.is_finite()) {
-      st.finite = false;
-      st.nonfinite_mean = st.m == 0 ? kNaN : s1.nonfinite_value();
-      st.mean_d = st.nonfinite_mean;
-      st.rstd_d = kNaN;
+      nonfinite_stats(st, s1, s2);
       continue;
     }
     st.s1 = s1.value();

@@ -180,27 +180,22 @@ __attribute__((target_clones("avx2", "default"))) void block_moments(const T* x,
 /// Sum of squares of one contiguous block (rms_norm).
 template <class T>
 __attribute__((target_clones("avx2", "default"))) double block_sumsq(const T* x, std::int64_t n) {
-  // Scalar math: sum_i X[i]^2 (kLanes partial sums); nf = sum_i (X[i] - X[i]) is NaN exactly when
-  // the block holds a NaN or an inf (a NaN set, as the reference has it, not an overflow)
-  double acc[kLanes] = {}, nf[kLanes] = {};
+  // Scalar math: sum_i X[i]^2 (kLanes partial sums): +inf for a block holding +-inf (rms_norm's
+  // rstd = rsqrt(inf) = 0, as PyTorch), NaN for one holding a NaN.
+  double acc[kLanes] = {};
   std::int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
     for (int l = 0; l < kLanes; ++l) {
       const double v = to_double(x[i + l]);
       acc[l] += v * v;
-      nf[l] += v - v;
     }
   for (int l = 0; i < n; ++i, ++l) {
     const double v = to_double(x[i]);
     acc[l] += v * v;
-    nf[l] += v - v;
   }
-  double sum = 0, bad = 0;
-  for (int l = 0; l < kLanes; ++l) {
-    sum += acc[l];
-    bad += nf[l];
-  }
-  return sum + bad;
+  double sum = 0;
+  for (int l = 0; l < kLanes; ++l) sum += acc[l];
+  return sum;
 }
 
 /// A set made of K contiguous runs of L elements, run k at x + k * stride.

@@ -28,9 +28,11 @@ struct SetStats {
 
 // Scalar math: rstd = 1 / sqrt(var + eps); a set with a NaN or an inf (non-finite mean or var)
 // gets mean = sum / M as IEEE arithmetic gives it and var = rstd = NaN; an empty set NaN.
+// rms_norm: a set holding +-inf (no NaN) has mean(x^2) = inf and rstd = rsqrt(inf) = 0, as PyTorch.
 template <class A>
 __device__ __forceinline__ SetStats<A> finish(A mean, A var, A eps, bool rms) {
   if (finite(mean) && finite(var)) return {mean, var, A(1) / sqrt(var + eps)};
+  if (rms && var == var) return {A(0), var, A(1) / sqrt(var + eps)};
   return {rms ? A(0) : mean, nan_of<A>(), nan_of<A>()};
 }
 

@@ -2,7 +2,6 @@
 #include "impls/mutants/base.h"
 
 #include <cmath>
-#include <limits>
 #include <utility>
 
 namespace normcheck::impls::mutants {
@@ -126,8 +125,7 @@ std::vector<Moments> Base::set_moments(const Partition& sets, const std::vector<
 
 double Base::rstd_of(double var, double eps, const Acc& acc) const {
   // Scalar math: rstd = 1 / sqrt(var + eps)
-  // A set holding inf has no statistics (semantics.md): rms_norm's mean square inf gives NaN, not 0.
-  if (std::isinf(var)) return std::numeric_limits<double>::quiet_NaN();
+  // rms_norm's mean square of a set holding +-inf is inf: rstd = 0, as rsqrt(inf) in PyTorch.
   return acc(1.0 / acc(std::sqrt(acc(var + eps))));
 }
 

@@ -220,7 +220,9 @@ TEST_P(NonFinite, APoisonReachesExactlyTheOutputsThatDependOnIt) {
         for (Direction dir : {Direction::kForward, Direction::kBackward}) {
           if (target == Target::kGradOutput && dir == Direction::kForward) continue;
           if (target == Target::kBias && os.op == Op::kRmsNorm) continue;
-          const double poison = std::vector<double>{kNaN, kInf, -kInf}[rng() % 3];
+          double poison = std::vector<double>{kNaN, kInf, -kInf}[rng() % 3];
+          // rms_norm gives a set holding only +-inf finite elements (0 * gamma + beta): InfInASet.
+          if (target == Target::kX && os.op == Op::kRmsNorm) poison = kNaN;
           const Case clean = make_clean(os, t, mode, dir, rng);
           Case bad = clean;
           std::vector<double>& v = target == Target::kX        ? bad.x
@@ -273,6 +275,114 @@ TEST_P(NonFinite, APoisonReachesExactlyTheOutputsThatDependOnIt) {
 INSTANTIATE_TEST_SUITE_P(EveryInput, NonFinite,
                          ::testing::Values(Target::kX, Target::kWeight, Target::kBias, Target::kGradOutput),
                          [](const auto& param_info) { return std::string(target_name(param_info.param)); });
+
+/// A +-inf in x, by each framework's own formula (docs/semantics.md). Mean-subtracting norms:
+/// mean = +-inf, x - mean is NaN or inf in every element of the set, the variance NaN: y, dx and
+/// rstd are NaN throughout the set and the saved mean is the IEEE mean (+-inf). rms_norm (PyTorch
+/// x * rsqrt(mean(x^2) + eps) * weight, Keras and ONNX likewise): mean(x^2) = inf, rstd =
+/// rsqrt(inf) = 0, so each finite element gives x * 0 * gamma + beta, the inf element inf * 0 =
+/// NaN; dx = rstd g - x rstd^3 / m sum(g x) is NaN throughout the set (0 * inf); dweight gets NaN
+/// from the inf element only, and exactly nothing from the set's finite elements.
+TEST(InfInASet, EachOpGivesWhatItsFormulaGives) {
+  std::mt19937_64 rng(7);
+  const double kInf = std::numeric_limits<double>::infinity();
+  std::int64_t cases = 0, checked = 0;
+  for (const OpShape& os : kShapes) {
+    for (DType t : {DType::kFloat32, DType::kBFloat16, DType::kFloat64}) {
+      for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+        for (bool bias : {false, true}) {
+          for (double poison : {kInf, -kInf}) {
+            Case clean = make_clean(os, t, Mode::kTrain, dir, rng);
+            clean.problem.bias = bias;
+            clean.bias.clear();
+            if (bias)
+              for (std::size_t a = 0; a < clean.weight.size(); ++a) clean.bias.push_back(round_to(t, 0.5 - 0.125 * a));
+            Case bad = clean;
+            const auto j = static_cast<std::int64_t>(rng() % bad.x.size());
+            bad.x[static_cast<std::size_t>(j)] = poison;
+            SCOPED_TRACE(to_string(bad.problem) + " with x[" + std::to_string(j) + "] = " + show(poison));
+            const std::optional<reference::Result> a = evaluate_safely(clean), b = evaluate_safely(bad);
+            if (!a || !b) continue;
+            ++cases;
+            const Problem& p = bad.problem;
+            const bool rms = p.op == Op::kRmsNorm;
+            const oracle::Structure st = oracle::structure_of(p);
+            const std::int64_t set = st.set_of[static_cast<std::size_t>(j)];
+            const std::vector<double> y = b->y.values();
+            for (std::size_t i = 0; i < y.size(); ++i, ++checked) {
+              const double gamma = clean.weight[static_cast<std::size_t>(st.affine_of[i])];
+              const double beta = bias ? clean.bias[static_cast<std::size_t>(st.affine_of[i])] : 0.0;
+              if (st.set_of[i] != set) {
+                EXPECT_TRUE(same_value(a->y.values()[i], y[i])) << "y[" << i << "] outside the set changed";
+              } else if (rms && static_cast<std::int64_t>(i) != j) {
+                EXPECT_TRUE(same_value(round_to(t, bad.x[i] * 0.0 * gamma + beta), y[i]))
+                    << "y[" << i << "] = " << show(y[i]) << ", want x * rsqrt(inf) * gamma + beta";
+              } else {
+                EXPECT_TRUE(std::isnan(y[i])) << "y[" << i << "] = " << show(y[i]) << ", want NaN";
+              }
+            }
+            const std::vector<double> rstd = b->rstd->values();
+            if (rms) {
+              EXPECT_EQ(rstd[static_cast<std::size_t>(set)], 0.0) << "rsqrt(inf)";
+            } else {
+              EXPECT_TRUE(std::isnan(rstd[static_cast<std::size_t>(set)])) << "rstd " << show(rstd[set]);
+              EXPECT_EQ(b->mean->values()[static_cast<std::size_t>(set)], poison) << "the IEEE mean";
+            }
+            ++checked;
+            if (dir == Direction::kForward) continue;
+            const std::vector<double> dx = b->dx->values();
+            for (std::size_t i = 0; i < dx.size(); ++i, ++checked) {
+              if (st.set_of[i] == set)
+                EXPECT_TRUE(std::isnan(dx[i])) << "dx[" << i << "] = " << show(dx[i]) << ", want NaN";
+              else
+                EXPECT_TRUE(same_value(a->dx->values()[i], dx[i])) << "dx[" << i << "] outside the set changed";
+            }
+            // dweight: NaN where the set reaches it through a NaN term. rms_norm's finite elements
+            // add exactly 0, so every other position equals the clean case with that set's dy = 0.
+            Case quiet = clean;
+            for (const std::int64_t i : st.members[static_cast<std::size_t>(set)]) quiet.grad_output[i] = 0;
+            const std::optional<reference::Result> q = evaluate_safely(quiet);
+            if (!q) continue;
+            const std::vector<double> dw = b->dweight->values(), dw_quiet = q->dweight->values();
+            for (std::size_t c = 0; c < dw.size(); ++c, ++checked) {
+              bool reached = false;
+              for (const std::int64_t i : st.members[static_cast<std::size_t>(set)])
+                reached |= static_cast<std::size_t>(st.affine_of[i]) == c && (!rms || i == j);
+              if (reached)
+                EXPECT_TRUE(std::isnan(dw[c])) << "dweight[" << c << "] = " << show(dw[c]) << ", want NaN";
+              else
+                EXPECT_TRUE(same_value(dw_quiet[c], dw[c]))
+                    << "dweight[" << c << "] = " << show(dw[c]) << ", want " << show(dw_quiet[c]);
+            }
+          }
+        }
+      }
+    }
+  }
+  // 6 ops x 3 dtypes x 2 directions x bias on/off x +-inf.
+  EXPECT_EQ(cases, 6 * 3 * 2 * 2 * 2);
+  EXPECT_GT(checked, 10 * cases);
+}
+
+/// A NaN in an rms_norm set: mean(x^2) is NaN, and so is every output of the set.
+TEST(InfInASet, RmsNormWithANanAndAnInfIsNanThroughout) {
+  std::mt19937_64 rng(8);
+  const OpShape& os = kShapes[4];
+  ASSERT_EQ(os.op, Op::kRmsNorm);
+  for (Direction dir : {Direction::kForward, Direction::kBackward}) {
+    Case c = make_clean(os, DType::kFloat32, Mode::kTrain, dir, rng);
+    c.x[5] = std::numeric_limits<double>::infinity();  // row 1 of 4x5
+    c.x[7] = std::numeric_limits<double>::quiet_NaN();
+    const std::optional<reference::Result> r = evaluate_safely(c);
+    ASSERT_TRUE(r);
+    const std::vector<double> y = r->y.values();
+    for (std::size_t i = 5; i < 10; ++i) EXPECT_TRUE(std::isnan(y[i])) << "y[" << i << "] = " << show(y[i]);
+    for (std::size_t i = 0; i < 5; ++i) EXPECT_TRUE(std::isfinite(y[i])) << "y[" << i << "] = " << show(y[i]);
+    EXPECT_TRUE(std::isnan(r->rstd->values()[1]));
+    if (dir != Direction::kBackward) continue;
+    for (std::size_t i = 5; i < 10; ++i) EXPECT_TRUE(std::isnan(r->dx->values()[i])) << "dx[" << i << "]";
+  }
+}
 
 }  // namespace
 }  // namespace normcheck
