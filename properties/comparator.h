@@ -20,7 +20,8 @@ int ulp_bin(double ulps);
 /// How one output (y, dx, ...) compared.
 struct OutputAgreement {
   std::string name;
-  std::int64_t compared = 0;
+  std::int64_t compared = 0;     ///< elements judged (undecided ones are not)
+  std::int64_t undecided = 0;    ///< elements whose bound is reference::kUndecided: any value passes
   std::int64_t failures = 0;     ///< elements beyond multiplier * bound, or NaN/inf mismatches
   double max_ulp = 0;            ///< worst distance in ULP of the output dtype
   double max_bound_fraction = 0; ///< worst |got - want| / bound (0 where both are exact)
@@ -40,7 +41,8 @@ struct Agreement {
 
 /// Compares every output the implementation wrote (present in `got`) with the reference's.
 /// NaN must meet NaN and inf the same inf; a finite element passes when
-/// |got - want| <= bound_multiplier * bound (bit-equal always passes).
+/// |got - want| <= bound_multiplier * bound (bit-equal always passes). An undecided element
+/// (bound reference::kUndecided) passes whatever it holds and is counted apart, not compared.
 Agreement compare(const Problem& p, const reference::Result& want, const impls::Outputs& got,
                   double bound_multiplier = 1.0);
 

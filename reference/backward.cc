@@ -5,7 +5,9 @@
 //        = A_i / sqrt(V),  A_i = g_i - Sg / m - (x_i - mean) * (Sgx - mean * Sg) / (m V)
 // where Sg = sum g and Sgx = sum g x are exact sums, so A_i is rational and dx_i rounds like y.
 // rms_norm: dx_i = (g_i - x_i * Sgx / (m V)) / sqrt(V). Running statistics (eval): dx = g / sqrt(V).
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "reference/internal.h"
@@ -167,6 +169,22 @@ double certified_dgamma(const Sets& sets, const Data& d, const std::vector<SetSt
   return round_sqrt_sum(std::move(terms), t, cert);
 }
 
+/// Whether a gradient's kind is undecided by overflow: the terms the usual algorithm forms
+/// (largest: their magnitude) may overflow the accumulator, or the value, `exact` before rounding
+/// with bound `bound`, lies within that bound of the output's overflow threshold.
+bool overflow_undecided(const AccuracyModel& am, DType t, long double largest, long double exact, double bound) {
+  return largest >= overflow_threshold(am.acc) || straddles_overflow(exact, bound, overflow_threshold(t));
+}
+
+/// The bound of a value whose rounding `v` may be inf: bound_at(|v|), evaluated at the exact
+/// magnitude (clamped to the double range) where v overflowed.
+template <class F>
+double bound_near(double v, long double exact, F&& bound_at) {
+  if (std::isfinite(v)) return bound_at(v);
+  const long double a = exact < 0 ? -exact : exact;
+  return bound_at(static_cast<double>(std::min<long double>(a, std::numeric_limits<double>::max())));
+}
+
 }  // namespace
 
 void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const std::vector<SetStats>& stats,
@@ -177,10 +195,13 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
   const bool running = sets.use_running_stats;
   std::vector<SetGrad> grads(static_cast<std::size_t>(sets.count()));
   std::vector<StatErrors> errors;
+  std::vector<UndecidedStats> undecided;
   for (std::int64_t k = 0; k < sets.count(); ++k) {
     errors.push_back(stat_errors_of(p, sets, stats[k]));
+    undecided.push_back(undecided_of(p, stats[k], errors.back()));
     if (!running) grads[k] = set_grad(p, sets, d, stats[k], k);
   }
+  using LD = long double;
 
   r.dx = Tensor::empty(t, p.shape);
   r.dx_bound = Tensor::empty(DType::kFloat64, p.shape);
@@ -194,8 +215,27 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
     const double dx = certified_dx(d.dy[i], d.gamma[c], d.x[i], st, grads[k], running, t, r.certification);
     store(t, dx_out + i * esize, dx);
     const double gi = d.dy[i] * d.gamma[c];
-    bound_out[i] = running ? (std::isfinite(dx) ? std::fabs(dx) * 4 * am.u + ulp(t, dx) : 0.0)
-                           : dx_bound(am, errors[k], t, st.m, grads[k].sums, gi, d.x[i], st.mean_d, st.rstd_d, dx);
+    auto bound_at = [&](double v) {
+      return running ? std::fabs(v) * 4 * am.u + ulp(t, v)
+                     : dx_bound(am, errors[k], t, st.m, grads[k].sums, gi, d.x[i], st.mean_d, st.rstd_d, v);
+    };
+    bound_out[i] = std::isfinite(dx) ? bound_at(dx) : 0.0;
+    if (undecided[k].any()) {
+      bound_out[i] = kUndecided;
+      continue;
+    }
+    const bool decided_by_ieee = running ? !st.finite || !std::isfinite(gi) : !grads[k].finite || !std::isfinite(gi) || !std::isfinite(d.x[i]);
+    if (decided_by_ieee) continue;
+    // dx = rstd / m (m g_i - sum g - xhat_i sum g xhat); rms_norm's composite backward also forms
+    // rstd^3 (d rsqrt(v) = -rsqrt(v)^3 / 2).
+    const SetGrad& sg = grads[k];
+    const LD rstd = static_cast<LD>(st.rstd_d) * (1 + errors[k].rstd), xhat_i = std::fabs(d.x[i] - st.mean_d) * rstd;
+    const LD largest = running ? std::fabs(gi) * rstd
+                               : std::max(static_cast<LD>(st.m) * std::fabs(gi) + sg.sums.abs_g + xhat_i * sg.sums.abs_gxhat,
+                                          p.op == Op::kRmsNorm ? rstd * rstd * rstd : 0.0L);
+    const LD exact = running ? static_cast<LD>(gi) * st.rstd_d
+                             : (gi - sg.c1_d - (static_cast<LD>(d.x[i]) - st.mean_d) * sg.w_d) * st.rstd_d;
+    if (overflow_undecided(am, t, largest, exact, bound_near(dx, exact, bound_at))) bound_out[i] = kUndecided;
   }
 
   if (!p.affine) return;
@@ -206,10 +246,15 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
   for (std::int64_t c = 0; c < g.C; ++c) {
     sum_dy.clear();
     double abs_dy = 0, abs_dy_xhat = 0, xhat_err = 0;
+    LD dy_xhat = 0, dy_sum = 0;  // before rounding, for the overflow threshold
+    bool stats_undecided = false;
     for (std::int64_t n = 0; n < g.N; ++n) {
       for (std::int64_t s = 0; s < g.S; ++s) {
         const std::int64_t i = (n * g.C + c) * g.S + s, k = sets.index(i);
         const double xhat = (d.x[i] - stats[k].mean_d) * stats[k].rstd_d;
+        stats_undecided |= undecided[k].any();
+        dy_xhat += static_cast<LD>(d.dy[i]) * xhat;
+        dy_sum += d.dy[i];
         sum_dy.add(d.dy[i]);
         abs_dy += std::fabs(d.dy[i]);
         abs_dy_xhat += std::fabs(d.dy[i] * xhat);
@@ -220,8 +265,16 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
     const double dbeta = sum_dy.is_finite() ? round_dyadic(sum_dy.value(), t) : round_to(t, sum_dy.nonfinite_value());
     dw.view().set_linear(c, dgamma);
     db.view().set_linear(c, dbeta);
-    dw_b.view().set_linear(c, dgamma_bound(am, t, g.N * g.S, abs_dy_xhat, xhat_err, dgamma));
-    db_b.view().set_linear(c, dbeta_bound(am, t, g.N * g.S, abs_dy, dbeta));
+    const std::int64_t count = g.N * g.S;
+    auto dgamma_at = [&](double v) { return dgamma_bound(am, t, count, abs_dy_xhat, xhat_err, v); };
+    auto dbeta_at = [&](double v) { return dbeta_bound(am, t, count, abs_dy, v); };
+    const bool dgamma_undecided =
+        stats_undecided || (std::isfinite(dy_xhat) &&
+                            overflow_undecided(am, t, abs_dy_xhat, dy_xhat, bound_near(dgamma, dy_xhat, dgamma_at)));
+    const bool dbeta_undecided =
+        std::isfinite(dy_sum) && overflow_undecided(am, t, abs_dy, dy_sum, bound_near(dbeta, dy_sum, dbeta_at));
+    dw_b.view().set_linear(c, dgamma_undecided ? kUndecided : dgamma_at(dgamma));
+    db_b.view().set_linear(c, dbeta_undecided ? kUndecided : dbeta_at(dbeta));
   }
   r.dweight = std::move(dw);
   r.dweight_bound = std::move(dw_b);

@@ -11,7 +11,33 @@ double ulp_of(DType out, double v) { return output_ulp(info(out), v); }
 }  // namespace
 
 AccuracyModel AccuracyModel::for_data(DType t) {
-  return t == DType::kFloat64 ? AccuracyModel{0x1p-53, 0x1p-1074} : AccuracyModel{0x1p-24, 0x1p-149};
+  return t == DType::kFloat64 ? AccuracyModel{0x1p-53, 0x1p-1074, DType::kFloat64}
+                              : AccuracyModel{0x1p-24, 0x1p-149, DType::kFloat32};
+}
+
+long double overflow_threshold(DType f) {
+  const DTypeInfo& i = info(f);  // max + half its ulp, 2^(emax - p + 1) / 2
+  return static_cast<long double>(i.max_finite) + std::ldexp(1.0L, i.emax - i.precision);
+}
+
+UndecidedStats undecided_stats(const AccuracyModel& am, const StatErrors& se, std::int64_t m, double mean_abs,
+                               double var, double eps, bool rms) {
+  UndecidedStats k;
+  const long double omega = overflow_threshold(am.acc), md = static_cast<long double>(m);
+  // sum |x| bounds every partial sum of x, and |x_i - mean| <= sum |x| + mean_abs.
+  k.mean = !rms && (md + 1) * mean_abs * (1 + am.gamma(m)) >= omega;
+  // The squares' sum is m var_hat, var_hat <= var + E_var.
+  k.squares = md * (static_cast<long double>(var) + se.var) >= omega;
+  // eps as the accumulator holds it: below its subnormals it is 0, and var_hat + eps may be 0.
+  if (round_to(am.acc, eps) == 0) {
+    // var_hat reaches 0 from var <= E_var, or from squares that underflow (each by <= eta);
+    // it is above 0 where the statistics err at all (a mean 1 ulp off makes every x - mean_hat
+    // nonzero). Running statistics (E = 0) are read exactly.
+    const double e_var = se.var > 0 ? se.var + am.eta : 0.0;
+    const bool zero_reachable = var <= e_var, positive_reachable = var > 0 || se.var > 0 || se.mean > 0;
+    k.zero_v = var + eps == 0 ? positive_reachable : zero_reachable;
+  }
+  return k;
 }
 
 double AccuracyModel::gamma(std::int64_t n) const {

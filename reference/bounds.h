@@ -18,6 +18,7 @@ struct AccuracyModel {
   /// The absolute error of one rounding in the accumulator's subnormal range (gradual underflow:
   /// fl(a op b) = (a op b)(1 + d) + e, |e| <= eta): 2^-149 for float32, 2^-1074 for float64.
   double eta = 0;
+  DType acc = DType::kFloat32;  ///< the accumulator's format (its overflow threshold, eps as it sees it)
   static AccuracyModel for_data(DType t);
   /// gamma_k = k u / (1 - k u) with k = ceil(log2 n) + 2: the relative error of a blocked or
   /// pairwise sum of n terms (Higham, "Accuracy and Stability of Numerical Algorithms", 4.2).
@@ -40,6 +41,28 @@ StatErrors batch_stat_errors(const AccuracyModel& am, std::int64_t m, double mea
                              double rstd, double eps, bool rms);
 /// Running statistics read from buffers: only the evaluation of 1/sqrt(var + eps).
 StatErrors running_stat_errors(const AccuracyModel& am);
+
+/// Undecided elements (Section "Undecided elements"): where the error model lets a correct
+/// implementation get another kind (NaN, +-inf, finite) than the exact value, the bound is
+/// kUndecided. Which of a set's statistics the usual algorithm may get of another kind:
+struct UndecidedStats {
+  bool mean = false;     ///< sum x (and x - mean) may overflow the accumulator: mean_hat = +-inf
+  bool squares = false;  ///< sum (x - mean)^2 (rms_norm: sum x^2) may overflow: rstd_hat = 0
+  bool zero_v = false;   ///< var_hat + eps may be 0 where var + eps is not, or the reverse (eps = 0)
+  bool any() const { return mean || squares || zero_v; }
+};
+/// For a set of m values with (1/m) sum |x| = mean_abs, variance (rms_norm: mean square) var,
+/// and the errors se of its statistics.
+UndecidedStats undecided_stats(const AccuracyModel& am, const StatErrors& se, std::int64_t m, double mean_abs,
+                               double var, double eps, bool rms);
+/// The smallest magnitude that rounds to inf in format f: max_finite + half its ulp.
+long double overflow_threshold(DType f);
+/// Whether a value of exact magnitude |v| with error bound b may round to inf, or to a finite
+/// value, either way (Omega: overflow_threshold of the format it is rounded to).
+inline bool straddles_overflow(long double v, long double b, long double omega) {
+  const long double a = v < 0 ? -v : v;
+  return a - b < omega && a + b >= omega;
+}
 
 /// One ULP of the output format at v (0 for non-finite v): half for the final rounding, half
 /// for rounding an intermediate to a 16-bit output format; at least the spacing of subnormals.

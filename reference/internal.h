@@ -75,6 +75,9 @@ DD to_dd(const Rational& q, double& err);
 
 /// The tolerance model's errors for a set's statistics (batch or running).
 StatErrors stat_errors_of(const Problem& p, const Sets& sets, const SetStats& st);
+/// Which of a set's statistics the usual algorithm may get of another kind than the exact ones
+/// (bounds.h); none for a set holding NaN or inf, whose outputs IEEE arithmetic decides.
+UndecidedStats undecided_of(const Problem& p, const SetStats& st, const StatErrors& se);
 /// y by IEEE arithmetic in double (non-finite sets, and the plain double evaluation).
 double ieee_y(double x, const SetStats& st, double gamma, double beta);
 /// y = (x - mean) * rstd * gamma + beta and rstd, correctly rounded to t (Ziv, then exact).

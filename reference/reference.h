@@ -8,6 +8,7 @@
 /// exact rational decision for the values that land on a rounding boundary.
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,14 @@
 #include "normcheck/tensor.h"
 
 namespace normcheck::reference {
+
+/// The bound of an undecided element: one whose kind (NaN, +-inf or finite) a correct
+/// implementation may get otherwise than the exact value, within the error model of
+/// docs/tolerances.md ("Undecided elements": eps = 0 with a variance within its error of 0, an
+/// accumulator of the usual algorithm that may overflow, a value within its bound of the output
+/// dtype's overflow threshold). Any value passes there; comparisons count such elements apart.
+inline constexpr double kUndecided = std::numeric_limits<double>::infinity();
+inline bool is_undecided(double bound) { return bound == kUndecided; }
 
 /// What the caller supplies (include/normcheck/inputs.h): every view CPU, in the problem's dtype.
 using Inputs = normcheck::Inputs;
@@ -37,7 +46,8 @@ struct Certification {
 
 /// Everything the problem defines, each tensor dense in logical row-major order. The *_bound
 /// tensors (float64) give, per element, the error a correct implementation that accumulates in
-/// float32 (float64 for float64 data) may show: see docs/tolerances.md.
+/// float32 (float64 for float64 data) may show: see docs/tolerances.md; kUndecided where that
+/// error may change the element's kind.
 struct Result {
   Tensor y, y_bound;               ///< forward output (always computed; backward needs it too)
   std::optional<Tensor> mean;      ///< per set, stats_dtype; absent for rms_norm and eval-mode running-stat use

@@ -14,6 +14,7 @@ struct Contribution {
   double mean_d = 0, var_d = 0;
   double mean_err = 0, var_err = 0;
   double mean_abs = 0, var_abs = 0;  ///< mean over the instances of |mean| and |var|
+  bool mean_undecided = false, var_undecided = false;  ///< a set's accumulator may overflow (bounds.h)
 };
 
 Contribution batch_contribution(const Problem& p, const Sets& sets, const std::vector<SetStats>& stats,
@@ -27,6 +28,9 @@ Contribution batch_contribution(const Problem& p, const Sets& sets, const std::v
   for (std::int64_t n = 0; n < instances; ++n) {
     const std::int64_t k = p.op == Op::kBatchNorm ? c : n * sets.g.C + c;
     const SetStats& st = stats[k];
+    const UndecidedStats undecided = undecided_of(p, st, errors[k]);
+    ct.mean_undecided |= undecided.mean;
+    ct.var_undecided |= undecided.mean || undecided.squares;
     const double bessel = unbiased ? static_cast<double>(st.m) / static_cast<double>(st.m - 1) : 1.0;
     ct.mean_d += st.mean_d / static_cast<double>(instances);
     ct.var_d += st.var_d * bessel / static_cast<double>(instances);
@@ -108,16 +112,20 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
     }
     r.running_mean->view().set_linear(c, new_m);
     r.running_var->view().set_linear(c, new_v);
-    // The batch statistics' errors scaled by f, plus the update's own three roundings.
+    // The batch statistics' errors scaled by f, plus the update's own three roundings; undecided
+    // where an accumulator may overflow or the new value lies within that of the overflow threshold.
     const double scale = std::fabs(f_d);
-    rm_b.view().set_linear(c, std::isfinite(new_m) ? scale * ct.mean_err + 3 * am.u * (std::fabs((1 - f_d) * old_m) +
-                                                                                         std::fabs(f_d * ct.mean_d)) +
-                                                          ulp(t, new_m)
-                                                    : 0.0);
-    rv_b.view().set_linear(c, std::isfinite(new_v) ? scale * ct.var_err + 3 * am.u * (std::fabs((1 - f_d) * old_v) +
-                                                                                        std::fabs(f_d * ct.var_d)) +
-                                                         ulp(t, new_v)
-                                                   : 0.0);
+    auto bound_of = [&](double updated, double old, double batch, double batch_err, bool undecided) {
+      const double err = scale * batch_err + 3 * am.u * (std::fabs((1 - f_d) * old) + std::fabs(f_d * batch));
+      const long double exact = (1 - static_cast<long double>(f_d)) * old + static_cast<long double>(f_d) * batch;
+      const double ulp_at_max = ulp(t, info(t).max_finite);
+      if (undecided ||
+          (ct.finite && std::isfinite(old) && straddles_overflow(exact, err + ulp_at_max, overflow_threshold(t))))
+        return kUndecided;
+      return std::isfinite(updated) ? err + ulp(t, updated) : 0.0;
+    };
+    rm_b.view().set_linear(c, bound_of(new_m, old_m, ct.mean_d, ct.mean_err, ct.mean_undecided));
+    rv_b.view().set_linear(c, bound_of(new_v, old_v, ct.var_d, ct.var_err, ct.var_undecided));
   }
   r.running_mean_bound = std::move(rm_b);
   r.running_var_bound = std::move(rv_b);
