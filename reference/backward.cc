@@ -226,13 +226,20 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
     }
     const bool decided_by_ieee = running ? !st.finite || !std::isfinite(gi) : !grads[k].finite || !std::isfinite(gi) || !std::isfinite(d.x[i]);
     if (decided_by_ieee) continue;
-    // dx = rstd / m (m g_i - sum g - xhat_i sum g xhat); rms_norm's composite backward also forms
-    // rstd^3 (d rsqrt(v) = -rsqrt(v)^3 / 2).
+    // dx = rstd / m (m g_i - sum g - xhat_i sum g xhat), or folded as PyTorch's kernels do,
+    // rstd g_i + b x_i + c with b = (mean sum g - sum g x) rstd^3 / m (rms_norm's composite
+    // backward forms rstd^3 too): the largest of their terms.
     const SetGrad& sg = grads[k];
-    const LD rstd = static_cast<LD>(st.rstd_d) * (1 + errors[k].rstd), xhat_i = std::fabs(d.x[i] - st.mean_d) * rstd;
-    const LD largest = running ? std::fabs(gi) * rstd
-                               : std::max(static_cast<LD>(st.m) * std::fabs(gi) + sg.sums.abs_g + xhat_i * sg.sums.abs_gxhat,
-                                          p.op == Op::kRmsNorm ? rstd * rstd * rstd : 0.0L);
+    const double rstd = st.rstd_d * (1 + errors[k].rstd), xhat_i = std::fabs(d.x[i] - st.mean_d) * rstd;
+    const double cube = rstd * rstd * rstd, folded = std::fabs(st.mean_d) * sg.sums.abs_g + sg.sums.abs_gx;
+    const double largest =
+        running ? std::fabs(gi) * rstd
+                : std::max({static_cast<double>(st.m) * std::fabs(gi) + sg.sums.abs_g + xhat_i * sg.sums.abs_gxhat,
+                            cube, folded * cube, folded * cube / static_cast<double>(st.m) * std::fabs(d.x[i])});
+    // Far from both thresholds (nearly always): decided, without long double arithmetic.
+    if (std::isfinite(dx) && largest < 0x1p-4 * info(am.acc).max_finite &&
+        std::fabs(dx) + bound_out[i] < 0x1p-4 * info(t).max_finite)
+      continue;
     const LD exact = running ? static_cast<LD>(gi) * st.rstd_d
                              : (gi - sg.c1_d - (static_cast<LD>(d.x[i]) - st.mean_d) * sg.w_d) * st.rstd_d;
     if (overflow_undecided(am, t, largest, exact, bound_near(dx, exact, bound_at))) bound_out[i] = kUndecided;

@@ -114,10 +114,13 @@ namespace {
 /// `bound` is y's bound where v (y rounded) is finite.
 bool y_overflow_undecided(const AccuracyModel& am, const StatErrors& se, DType t, double x, const SetStats& st,
                           double gamma, double beta, double v, double bound) {
-  using LD = long double;
-  const LD scale = static_cast<LD>(st.rstd_d) * (1 + se.rstd) * std::fabs(gamma);
-  const LD largest = (std::fabs(x) + std::fabs(st.mean_d)) * scale + std::fabs(beta);
+  // A double that overflows here is beyond the threshold too.
+  const double largest = (std::fabs(x) + std::fabs(st.mean_d)) * st.rstd_d * (1 + se.rstd) * std::fabs(gamma) +
+                         std::fabs(beta);
   if (largest >= overflow_threshold(am.acc)) return true;
+  // Far from the output's threshold (nearly always): decided, without long double arithmetic.
+  if (std::isfinite(v) && std::fabs(v) + bound < 0x1p-4 * info(t).max_finite) return false;
+  using LD = long double;
   const LD exact = (static_cast<LD>(x) - st.mean_d) * st.rstd_d * gamma + beta;
   // v = inf: the same bound at the exact value, its ulp term taken at the largest finite value.
   const LD b = std::isfinite(v) ? static_cast<LD>(bound)
