@@ -83,8 +83,8 @@ std::string Agreement::summary() const {
   for (const OutputAgreement& o : outputs) {
     os << o.name << ": " << o.compared << " compared, ";
     if (o.undecided > 0) os << o.undecided << " undecided, ";
-    os << o.failures << " beyond the bound, max " << o.max_ulp
-       << " ulp, max " << o.max_bound_fraction << " of the bound";
+    os << o.failures << " beyond the bound, max " << o.max_ulp << " ulp, max " << o.max_bound_fraction
+       << " of the bound";
     if (!o.first_failure.empty()) os << "; first: " << o.first_failure;
     os << "\n";
   }

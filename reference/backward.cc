@@ -172,7 +172,8 @@ double certified_dgamma(const Sets& sets, const Data& d, const std::vector<SetSt
 /// Whether a gradient's kind is undecided by overflow: the terms the usual algorithm forms
 /// (largest: their magnitude) may overflow the accumulator, or the value, `exact` before rounding
 /// with bound `bound`, lies within that bound of the output's overflow threshold.
-bool overflow_undecided(const AccuracyModel& am, DType t, long double largest, long double exact, double bound) {
+bool overflow_undecided(const AccuracyModel& am, DType t, long double largest, long double exact,
+                        double bound) {
   return largest >= overflow_threshold(am.acc) || straddles_overflow(exact, bound, overflow_threshold(t));
 }
 
@@ -224,7 +225,8 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
       bound_out[i] = kUndecided;
       continue;
     }
-    const bool decided_by_ieee = running ? !st.finite || !std::isfinite(gi) : !grads[k].finite || !std::isfinite(gi) || !std::isfinite(d.x[i]);
+    const bool decided_by_ieee = running ? !st.finite || !std::isfinite(gi)
+                                         : !grads[k].finite || !std::isfinite(gi) || !std::isfinite(d.x[i]);
     if (decided_by_ieee) continue;
     // dx = rstd / m (m g_i - sum g - xhat_i sum g xhat), or folded as PyTorch's kernels do,
     // rstd g_i + b x_i + c with b = (mean sum g - sum g x) rstd^3 / m (rms_norm's composite
@@ -234,8 +236,9 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
     const double cube = rstd * rstd * rstd, folded = std::fabs(st.mean_d) * sg.sums.abs_g + sg.sums.abs_gx;
     const double largest =
         running ? std::fabs(gi) * rstd
-                : std::max({static_cast<double>(st.m) * std::fabs(gi) + sg.sums.abs_g + xhat_i * sg.sums.abs_gxhat,
-                            cube, folded * cube, folded * cube / static_cast<double>(st.m) * std::fabs(d.x[i])});
+                : std::max(
+                      {static_cast<double>(st.m) * std::fabs(gi) + sg.sums.abs_g + xhat_i * sg.sums.abs_gxhat,
+                       cube, folded * cube, folded * cube / static_cast<double>(st.m) * std::fabs(d.x[i])});
     // Far from both thresholds (nearly always): decided, without long double arithmetic.
     if (std::isfinite(dx) && largest < 0x1p-4 * info(am.acc).max_finite &&
         std::fabs(dx) + bound_out[i] < 0x1p-4 * info(t).max_finite)
@@ -276,10 +279,12 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
     auto dgamma_at = [&](double v) { return dgamma_bound(am, t, count, abs_dy_xhat, xhat_err, v); };
     auto dbeta_at = [&](double v) { return dbeta_bound(am, t, count, abs_dy, v); };
     const bool dgamma_undecided =
-        stats_undecided || (std::isfinite(dy_xhat) &&
-                            overflow_undecided(am, t, abs_dy_xhat, dy_xhat, bound_near(dgamma, dy_xhat, dgamma_at)));
+        stats_undecided ||
+        (std::isfinite(dy_xhat) &&
+         overflow_undecided(am, t, abs_dy_xhat, dy_xhat, bound_near(dgamma, dy_xhat, dgamma_at)));
     const bool dbeta_undecided =
-        std::isfinite(dy_sum) && overflow_undecided(am, t, abs_dy, dy_sum, bound_near(dbeta, dy_sum, dbeta_at));
+        std::isfinite(dy_sum) &&
+        overflow_undecided(am, t, abs_dy, dy_sum, bound_near(dbeta, dy_sum, dbeta_at));
     dw_b.view().set_linear(c, dgamma_undecided ? kUndecided : dgamma_at(dgamma));
     db_b.view().set_linear(c, dbeta_undecided ? kUndecided : dbeta_at(dbeta));
   }

@@ -102,8 +102,7 @@ StatErrors stat_errors_of(const Problem& p, const Sets& sets, const SetStats& st
 UndecidedStats undecided_of(const Problem& p, const SetStats& st, const StatErrors& se) {
   const bool decidable = st.finite || std::isinf(st.rstd_d);  // rstd = 1/sqrt(0): eps = 0, a constant set
   if (!decidable) return {};
-  return undecided_stats(AccuracyModel::for_data(p.dtype), se, st.m, st.mean_abs, st.var_d, st.eps,
-                         st.rms);
+  return undecided_stats(AccuracyModel::for_data(p.dtype), se, st.m, st.mean_abs, st.var_d, st.eps, st.rms);
 }
 
 namespace {
@@ -112,21 +111,22 @@ namespace {
 /// mean * scale, shift = beta - mean * scale, with scale = rstd * gamma) may overflow the
 /// accumulator, or y lies within its bound of the output's overflow threshold (either side).
 /// `bound` is y's bound where v (y rounded) is finite.
-bool y_overflow_undecided(const AccuracyModel& am, const StatErrors& se, DType t, double x, const SetStats& st,
-                          double gamma, double beta, double v, double bound) {
+bool y_overflow_undecided(const AccuracyModel& am, const StatErrors& se, DType t, double x,
+                          const SetStats& st, double gamma, double beta, double v, double bound) {
   // A double that overflows here is beyond the threshold too.
-  const double largest = (std::fabs(x) + std::fabs(st.mean_d)) * st.rstd_d * (1 + se.rstd) * std::fabs(gamma) +
-                         std::fabs(beta);
+  const double largest =
+      (std::fabs(x) + std::fabs(st.mean_d)) * st.rstd_d * (1 + se.rstd) * std::fabs(gamma) + std::fabs(beta);
   if (largest >= overflow_threshold(am.acc)) return true;
   // Far from the output's threshold (nearly always): decided, without long double arithmetic.
   if (std::isfinite(v) && std::fabs(v) + bound < 0x1p-4 * info(t).max_finite) return false;
   using LD = long double;
   const LD exact = (static_cast<LD>(x) - st.mean_d) * st.rstd_d * gamma + beta;
   // v = inf: the same bound at the exact value, its ulp term taken at the largest finite value.
-  const LD b = std::isfinite(v) ? static_cast<LD>(bound)
-                                : std::fabs(gamma) * static_cast<LD>(st.rstd_d) * centred_error(am, se, x, st.mean_d) +
-                                      2 * am.u * std::fabs(beta) + am.u * (exact < 0 ? -exact : exact) +
-                                      output_ulp(info(t), info(t).max_finite);
+  const LD b = std::isfinite(v)
+                   ? static_cast<LD>(bound)
+                   : std::fabs(gamma) * static_cast<LD>(st.rstd_d) * centred_error(am, se, x, st.mean_d) +
+                         2 * am.u * std::fabs(beta) + am.u * (exact < 0 ? -exact : exact) +
+                         output_ulp(info(t), info(t).max_finite);
   return straddles_overflow(exact, b, overflow_threshold(t));
 }
 
@@ -163,7 +163,8 @@ struct CertifiedArithmetic {
   double y(std::int64_t i, double x, const SetStats& st, std::int64_t k, double gamma, double beta) {
     const double v = certified_y(x, st, gamma, beta, t, cert);
     bound[i] = y_bound(am, errors[k], out, x, st.mean_d, st.rstd_d, gamma, beta, v);
-    const bool decided_by_ieee = !st.finite || !std::isfinite(x) || !std::isfinite(gamma) || !std::isfinite(beta);
+    const bool decided_by_ieee =
+        !st.finite || !std::isfinite(x) || !std::isfinite(gamma) || !std::isfinite(beta);
     if (undecided[k].any() ||
         (!decided_by_ieee && y_overflow_undecided(am, errors[k], t, x, st, gamma, beta, v, bound[i])))
       bound[i] = kUndecided;
@@ -193,8 +194,13 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
 
   r.y = Tensor::empty(t, p.shape);
   r.y_bound = Tensor::empty(DType::kFloat64, p.shape);
-  CertifiedArithmetic certified{t, AccuracyModel::for_data(t), info(t), errors, undecided,
-                                static_cast<double*>(r.y_bound.data()), r.certification};
+  CertifiedArithmetic certified{t,
+                                AccuracyModel::for_data(t),
+                                info(t),
+                                errors,
+                                undecided,
+                                static_cast<double*>(r.y_bound.data()),
+                                r.certification};
   normalize_elements(sets, d, stats, t, r.y, certified);
 
   if (sets.use_running_stats) return;  // eval with running stats saves no batch statistics
@@ -208,12 +214,14 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
     const double rv = certified_rstd(st, sdt, r.certification);
     mean.view().set_linear(k, mv);
     rstd.view().set_linear(k, rv);
-    mean_b.view().set_linear(k, undecided[k].mean ? kUndecided : std::isfinite(mv) ? errors[k].mean + ulp(sdt, mv) : 0.0);
+    mean_b.view().set_linear(k, undecided[k].mean   ? kUndecided
+                                : std::isfinite(mv) ? errors[k].mean + ulp(sdt, mv)
+                                                    : 0.0);
     // rstd: 1/sqrt(0) or 1/sqrt(inf) within reach, or the exact rstd near the stats dtype's max.
     const bool rstd_undecided =
         undecided[k].any() ||
         (st.finite && straddles_overflow(st.rstd_d, errors[k].rstd * st.rstd_d, overflow_threshold(sdt)));
-    rstd_b.view().set_linear(k, rstd_undecided       ? kUndecided
+    rstd_b.view().set_linear(k, rstd_undecided      ? kUndecided
                                 : std::isfinite(rv) ? errors[k].rstd * std::fabs(rv) + ulp(sdt, rv)
                                                     : 0.0);
   }

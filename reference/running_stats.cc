@@ -117,10 +117,11 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
     const double scale = std::fabs(f_d);
     auto bound_of = [&](double updated, double old, double batch, double batch_err, bool undecided) {
       const double err = scale * batch_err + 3 * am.u * (std::fabs((1 - f_d) * old) + std::fabs(f_d * batch));
-      const long double exact = (1 - static_cast<long double>(f_d)) * old + static_cast<long double>(f_d) * batch;
+      const long double exact =
+          (1 - static_cast<long double>(f_d)) * old + static_cast<long double>(f_d) * batch;
       const double ulp_at_max = ulp(t, info(t).max_finite);
-      if (undecided ||
-          (ct.finite && std::isfinite(old) && straddles_overflow(exact, err + ulp_at_max, overflow_threshold(t))))
+      if (undecided || (ct.finite && std::isfinite(old) &&
+                        straddles_overflow(exact, err + ulp_at_max, overflow_threshold(t))))
         return kUndecided;
       return std::isfinite(updated) ? err + ulp(t, updated) : 0.0;
     };

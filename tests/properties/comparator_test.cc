@@ -131,14 +131,16 @@ struct Float32InstanceNorm {
 Float32InstanceNorm float32_instance_norm(const Problem& p, const std::vector<double>& xs, double eps_used,
                                           int mean_ulps_off) {
   const std::int64_t sets = p.shape[0] * p.shape[1], m = static_cast<std::int64_t>(xs.size()) / sets;
-  std::vector<double> y(xs.size()), mean(static_cast<std::size_t>(sets)), rstd(static_cast<std::size_t>(sets));
+  std::vector<double> y(xs.size()), mean(static_cast<std::size_t>(sets)),
+      rstd(static_cast<std::size_t>(sets));
   for (std::int64_t k = 0; k < sets; ++k) {
     float sum = 0;
     for (std::int64_t i = k * m; i < (k + 1) * m; ++i) sum += static_cast<float>(xs[i]);
     float mu = sum / static_cast<float>(m);
     for (int u = 0; u < mean_ulps_off; ++u) mu = std::nextafter(mu, INFINITY);
     float sq = 0;
-    for (std::int64_t i = k * m; i < (k + 1) * m; ++i) sq += (static_cast<float>(xs[i]) - mu) * (static_cast<float>(xs[i]) - mu);
+    for (std::int64_t i = k * m; i < (k + 1) * m; ++i)
+      sq += (static_cast<float>(xs[i]) - mu) * (static_cast<float>(xs[i]) - mu);
     const float r = 1.0f / std::sqrt(sq / static_cast<float>(m) + static_cast<float>(eps_used));
     for (std::int64_t i = k * m; i < (k + 1) * m; ++i) y[i] = (static_cast<float>(xs[i]) - mu) * r;
     mean[k] = mu;
@@ -146,7 +148,8 @@ Float32InstanceNorm float32_instance_norm(const Problem& p, const std::vector<do
   }
   Float32InstanceNorm out{Tensor::from_values(DType::kFloat32, p.shape, y),
                           Tensor::from_values(DType::kFloat32, {sets}, mean),
-                          Tensor::from_values(DType::kFloat32, {sets}, rstd), {}};
+                          Tensor::from_values(DType::kFloat32, {sets}, rstd),
+                          {}};
   out.views.y = out.y.view();
   out.views.mean = out.mean.view();
   out.views.rstd = out.rstd.view();

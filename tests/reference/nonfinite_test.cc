@@ -296,7 +296,8 @@ TEST(InfInASet, EachOpGivesWhatItsFormulaGives) {
             clean.problem.bias = bias;
             clean.bias.clear();
             if (bias)
-              for (std::size_t a = 0; a < clean.weight.size(); ++a) clean.bias.push_back(round_to(t, 0.5 - 0.125 * a));
+              for (std::size_t a = 0; a < clean.weight.size(); ++a)
+                clean.bias.push_back(round_to(t, 0.5 - 0.125 * a));
             Case bad = clean;
             const auto j = static_cast<std::int64_t>(rng() % bad.x.size());
             bad.x[static_cast<std::size_t>(j)] = poison;
@@ -335,7 +336,8 @@ TEST(InfInASet, EachOpGivesWhatItsFormulaGives) {
               if (st.set_of[i] == set)
                 EXPECT_TRUE(std::isnan(dx[i])) << "dx[" << i << "] = " << show(dx[i]) << ", want NaN";
               else
-                EXPECT_TRUE(same_value(a->dx->values()[i], dx[i])) << "dx[" << i << "] outside the set changed";
+                EXPECT_TRUE(same_value(a->dx->values()[i], dx[i]))
+                    << "dx[" << i << "] outside the set changed";
             }
             // dweight: NaN where the set reaches it through a NaN term. rms_norm's finite elements
             // add exactly 0, so every other position equals the clean case with that set's dy = 0.

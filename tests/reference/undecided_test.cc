@@ -87,7 +87,8 @@ TEST(Undecided, Eps0ConstantSetLeavesYAndRstdUndecidedButNotTheMean) {
 
 // All zeros: every algorithm's mean and variance are exactly 0, so NaN is the only outcome.
 TEST(Undecided, Eps0ZeroSetIsDecidedNan) {
-  for (const char* line : {"layer_norm shape=2x8 dtype=float32 eps=0", "rms_norm shape=2x8 dtype=float32 eps=0"}) {
+  for (const char* line :
+       {"layer_norm shape=2x8 dtype=float32 eps=0", "rms_norm shape=2x8 dtype=float32 eps=0"}) {
     const reference::Result r = evaluate(make_case(line, std::vector<double>(16, 0.0)));
     for (double y : r.y.values()) EXPECT_TRUE(std::isnan(y)) << line;
     expect_decided(line, r.y_bound);
@@ -110,7 +111,8 @@ TEST(Undecided, Eps0NearlyConstantSetIsUndecidedAndASpreadSetIsNot) {
   const reference::Result near = evaluate(make_case("layer_norm shape=2x8 dtype=float32 eps=0", x));
   for (std::size_t i = 0; i < 8; ++i) EXPECT_TRUE(std::isfinite(near.y.values()[i]));
   EXPECT_EQ(count_undecided(near.y_bound), 16);
-  const reference::Result spread = evaluate(make_case("layer_norm shape=2x8 dtype=float32 eps=0", normal(16, 0, 1)));
+  const reference::Result spread =
+      evaluate(make_case("layer_norm shape=2x8 dtype=float32 eps=0", normal(16, 0, 1)));
   expect_decided("y", spread.y_bound);
   expect_decided("rstd", *spread.rstd_bound);
 }
@@ -191,7 +193,8 @@ TEST(Undecided, TheMarkReachesGradientsAndRunningStatistics) {
   const reference::Result bn = evaluate(make_case("batch_norm shape=8x2 dtype=float32", normal(16, 0, 1e20)));
   EXPECT_EQ(count_undecided(*bn.running_var_bound), 2);
   expect_decided("running_mean", *bn.running_mean_bound);
-  const reference::Result bn_fine = evaluate(make_case("batch_norm shape=8x2 dtype=float32", normal(16, 0, 1e15)));
+  const reference::Result bn_fine =
+      evaluate(make_case("batch_norm shape=8x2 dtype=float32", normal(16, 0, 1e15)));
   expect_decided("running_var", *bn_fine.running_var_bound);
 }
 
