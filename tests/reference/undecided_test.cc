@@ -198,5 +198,35 @@ TEST(Undecided, TheMarkReachesGradientsAndRunningStatistics) {
   expect_decided("running_var", *bn_fine.running_var_bound);
 }
 
+// float16 batch_norm with momentum 1: running_var = var m / (m - 1) = 2 a^2 for x = -+a. At
+// a = 181 that is 65522, beyond float16's overflow threshold 65520 by less than its bound (an
+// ulp of 32): inf exactly, a finite value within reach. a = 100 (20000) is far from it.
+TEST(Undecided, ARunningVarianceWithinItsBoundOfTheOverflowThresholdIsUndecided) {
+  for (double a : {181.0, 100.0}) {
+    const reference::Result r = evaluate(make_case("batch_norm shape=2x1 dtype=float16 momentum=1", {-a, a}));
+    const double rv = r.running_var->values()[0];
+    EXPECT_EQ(std::isinf(rv), a > 150) << rv;
+    EXPECT_EQ(reference::is_undecided(r.running_var_bound->values()[0]), a > 150) << "a = " << a;
+    expect_decided("running_mean", *r.running_mean_bound);
+  }
+}
+
+// dx = rstd / m (m g_i - ...) with g = dy * gamma: float32 dy = gamma = 1e20 make g = 1e40,
+// beyond FLT_MAX in the accumulator (and dx itself beyond it); 1e10 each is far from it.
+TEST(Undecided, AGradientWhoseTermsMayOverflowIsUndecided) {
+  for (double scale : {1e20, 1e10}) {
+    Case c = make_case("layer_norm shape=2x8 dtype=float32 direction=backward", normal(16, 0, 1));
+    c.weight.assign(8, scale);
+    for (double& g : c.grad_output) g = round_to(DType::kFloat32, g * scale);
+    const reference::Result r = evaluate(c);
+    if (scale > 1e15) {
+      EXPECT_EQ(count_undecided(*r.dx_bound), 16);
+    } else {
+      expect_decided("dx", *r.dx_bound);
+    }
+    expect_decided("y", r.y_bound);
+  }
+}
+
 }  // namespace
 }  // namespace normcheck
