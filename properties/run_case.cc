@@ -5,10 +5,33 @@
 #include <cstring>
 #include <exception>
 
+#include "impls/input_snapshot.h"
+#include "reference/refusals.h"
+
 namespace normcheck::properties {
 namespace {
 
 std::string g9(double v) { return fmt_g(v, 9); }
+
+/// A case whose defined outcome is the profile's refusal (`want`): only the implementation's own
+/// refusal (Status::refusal: NC_ERROR_INPUT, a framework's input check) passes; an internal
+/// error, "unsupported", a crash, a timeout or a guard violation FAILS. The message is matched by
+/// the refusal's key phrase (reference/refusals.h); a refusal without it still passes, with a
+/// "note:" in detail, since framework wordings change across versions.
+CaseResult judge_refusal(const Status& want, const Status& got) {
+  if (!want.is_refusal())
+    return CaseResult::failed("the reference rejected the case's inputs (" + want.message() + "): a suite error");
+  if (got.ok())
+    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but the implementation returned outputs");
+  if (!got.is_refusal())
+    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but got another error: " + got.message());
+  CaseResult r;
+  r.compared = 1;
+  const reference::Refusal* refusal = reference::refusal_named_in(want.message());
+  if (refusal != nullptr && !reference::contains_key_phrase(got.message(), refusal->key))
+    r.detail = "note: the refusal's message lacks the key phrase \"" + std::string(refusal->key) + "\": " + got.message();
+  return r;
+}
 
 }  // namespace
 
@@ -58,6 +81,7 @@ ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in
     return r;
   }
   r.out = std::move(*o);
+  const impls::InputSnapshot inputs(in);
   try {
     r.status = impl.run(p, in, r.out.views);
   } catch (const std::exception& e) {
@@ -66,6 +90,7 @@ ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in
     r.status = Status::error("the implementation threw a non-standard exception");
   }
   if (r.status.ok()) r.status = r.out.check_guards();
+  if (Status untouched = inputs.check(in); !untouched) r.status = untouched;  // even beside a refusal
   return r;
 }
 
@@ -77,13 +102,7 @@ Evaluated evaluate_both(impls::Implementation& impl, const Problem& p, const Gen
 }
 
 CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o) {
-  if (!e.want) {
-    if (e.got.status.ok())
-      return CaseResult::failed("expected an error (" + e.want.message() + "), but the implementation returned outputs");
-    CaseResult r;  // both refuse: the profile's defined outcome
-    r.compared = 1;
-    return r;
-  }
+  if (!e.want) return judge_refusal(e.want.status(), e.got.status);
   if (!e.got.status.ok()) return CaseResult::failed("unexpected error: " + e.got.status.message());
   if (e.want->certification.uncertified > 0) {
     return CaseResult::mistrusted(std::to_string(e.want->certification.uncertified) +

@@ -4,9 +4,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace normcheck::impls {
@@ -36,6 +38,20 @@ void copy_view(const TensorView& src, const TensorView& dst) {
 }
 
 bool in_problem_layout(int slot) { return slot == kX || slot == kGradOutput || slot == kY || slot == kDx; }
+
+/// What the guards, the padding and the gaps of strided tensors hold: a byte pattern, neither
+/// zeros nor the NaN poison (what a stray store most likely writes), so such a store shows.
+constexpr unsigned char kGuardPattern[8] = {0xA5, 0x5A, 0xC3, 0x3C, 0x96, 0x69, 0xF0, 0x0F};
+
+/// The slots forward/backward write: the outputs, and the running statistics where forward
+/// updates them (training with tracking). Everything else must come back as it went in.
+std::array<bool, kNumSlots> outputs_of(const Problem& p) {
+  std::array<bool, kNumSlots> o{};
+  for (int slot : {kY, kMean, kRstd, kDx, kDweight, kDbias}) o[slot] = true;
+  const bool updates_running = tracks_running_stats(p) && p.mode == Mode::kTrain;
+  o[kRunningMean] = o[kRunningVar] = updates_running;
+  return o;
+}
 
 /// The views to copy into the region, per slot (running stats: the caller's output buffers,
 /// which hold the old values, else the inputs').
@@ -80,9 +96,14 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
   }
   const auto src = sources(in, out);
   CaseRegion r;
+  r.output_ = outputs_of(p);
   std::int64_t size = 0;
   for (int i = 0; i < kNumSlots; ++i) {
     if (!src[i]) continue;
+    Zone& z = r.zones_[i];
+    z.begin = size;
+    size += kGuardBytes;
+    z.data = size;
     if (src[i]->numel() > 0 && src[i]->data == nullptr)
       return Status::error(std::string("Expected ") + slot_name(i) + " with data, but got null");
     SlotLayout& s = r.slots_[i];
@@ -103,7 +124,9 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
       }
     }
     s.offset = size + start * elem;
-    size += (stored * elem + kAlign - 1) / kAlign * kAlign;
+    z.data_end = size + stored * elem;
+    size += (stored * elem + kAlign - 1) / kAlign * kAlign + kGuardBytes;
+    z.end = size;
   }
   r.size_ = static_cast<std::uint64_t>(std::max<std::int64_t>(size, kAlign));
   r.fd_ = memfd_create("normcheck-case", MFD_CLOEXEC);
@@ -116,16 +139,70 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
   if (base == MAP_FAILED)
     return Status::error(std::string("cannot map the case's shared memory: ") + std::strerror(errno));
   r.base_ = static_cast<char*>(base);
-  for (int i = 0; i < kNumSlots; ++i)
-    if (src[i]) copy_view(*src[i], r.view_of(i));
+  for (std::uint64_t b = 0; b < r.size_; ++b) r.base_[b] = static_cast<char>(kGuardPattern[b % sizeof kGuardPattern]);
+  r.writable_.assign(r.size_, false);
+  for (int i = 0; i < kNumSlots; ++i) {
+    if (!src[i]) continue;
+    copy_view(*src[i], r.view_of(i));
+    if (r.output_[i]) r.allow_writes(i);
+  }
+  r.before_.assign(r.base_, r.base_ + r.size_);
   return r;
+}
+
+void CaseRegion::allow_writes(int slot) {
+  const TensorView v = view_of(slot);
+  const std::int64_t elem = static_cast<std::int64_t>(size_of(v.dtype));
+  for (std::int64_t i = 0; i < v.numel(); ++i) {
+    const std::int64_t at = slots_[slot].offset + v.offset_of_linear(i) * elem;
+    std::fill_n(writable_.begin() + at, elem, true);
+  }
+}
+
+Status CaseRegion::check_writes() const {
+  constexpr std::uint64_t kChunk = 4096;  // memcmp skips the unchanged stretches
+  for (std::uint64_t from = 0; from < size_; from += kChunk) {
+    const std::uint64_t to = std::min(size_, from + kChunk);
+    if (std::memcmp(base_ + from, before_.data() + from, to - from) == 0) continue;
+    for (std::uint64_t b = from; b < to; ++b)
+      if (base_[b] != before_[b] && !writable_[b]) return violation(b);
+  }
+  return {};
+}
+
+Status CaseRegion::violation(std::uint64_t at) const {
+  const auto byte = static_cast<std::int64_t>(at);
+  for (int i = 0; i < kNumSlots; ++i) {
+    const Zone& z = zones_[i];
+    if (!slots_[i].present || byte < z.begin || byte >= z.end) continue;
+    const std::string tensor = slot_name(i);
+    if (!output_[i]) {
+      const bool running = i == kRunningMean || i == kRunningVar;
+      if (byte < z.data || byte >= z.data_end)
+        return Status::error("plugin wrote outside its input " + tensor + " (into the guard bytes around it)");
+      return Status::error("plugin modified its input " + tensor +
+                           (running ? " (running statistics are not updated in this problem)" : ""));
+    }
+    if (byte < z.data)
+      return Status::error("plugin wrote before the start of " + tensor + " (" + std::to_string(z.data - byte) +
+                           " bytes before its first element)");
+    if (byte >= z.data_end)
+      return Status::error("plugin wrote past the end of " + tensor + " (" + std::to_string(byte - z.data_end) +
+                           " bytes after its last element)");
+    return Status::error("plugin wrote between the elements of " + tensor + " (a gap of its strided layout)");
+  }
+  return Status::error("plugin wrote outside every tensor of the case's region (byte " + std::to_string(at) + ")");
 }
 
 CaseRegion::CaseRegion(CaseRegion&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)),
       base_(std::exchange(o.base_, nullptr)),
       size_(o.size_),
-      slots_(std::move(o.slots_)) {}
+      slots_(std::move(o.slots_)),
+      zones_(o.zones_),
+      output_(o.output_),
+      before_(std::move(o.before_)),
+      writable_(std::move(o.writable_)) {}
 
 CaseRegion::~CaseRegion() {
   if (base_ != nullptr) munmap(base_, size_);
