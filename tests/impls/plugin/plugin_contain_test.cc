@@ -1,8 +1,8 @@
 // What a plugin may not do besides computing wrong values, seen at the plugin's interface: write
-// past an output in the shared region (bad/past_y_*.c), modify an input (bad/modifies_x.c), answer
-// a refusal with another error (bad/refusal_*.c), or depend on the worker's history
-// (bad/second_call_differs.c, seen across restart()). Each bad plugin is c-norms with that one
-// defect, so the same cases pass through the example itself.
+// past an output in the shared region (bad/past_y_*.c), modify an input (bad/modifies_x.c,
+// bad/running_in_eval.c), answer a refusal with another error (bad/refusal_*.c), or depend on the
+// worker's history (bad/second_call_differs.c, seen across restart()). Each bad plugin is c-norms
+// with that one defect, so the same cases pass through the example itself.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -54,6 +54,17 @@ TEST(PluginContain, ModifiedInputIsNamed) {
   EXPECT_EQ(s.message(), "plugin modified its input x");
   Problem bn = default_problem(Op::kBatchNorm, {4, 3});
   EXPECT_EQ(run_once(*impl, bn).message(), "plugin modified its input x");
+}
+
+TEST(PluginContain, RunningStatisticsAreInputsInEval) {
+  auto impl = load_ok(bad_plugin("running_in_eval"));
+  ASSERT_TRUE(impl);
+  Problem p = default_problem(Op::kBatchNorm, {4, 3});
+  p.mode = Mode::kEval;
+  EXPECT_EQ(run_once(*impl, p).message(),
+            "plugin modified its input running_mean (running statistics are not updated in this problem)");
+  p.mode = Mode::kTrain;  // forward updates them: an output, which the plugin writes correctly
+  EXPECT_TRUE(run_once(*impl, p).ok());
 }
 
 TEST(PluginContain, OnlyNcErrorInputIsARefusal) {
