@@ -13,26 +13,6 @@ namespace {
 
 std::string g9(double v) { return fmt_g(v, 9); }
 
-/// A case whose defined outcome is the profile's refusal (`want`): only the implementation's own
-/// refusal (Status::refusal: NC_ERROR_INPUT, a framework's input check) passes; an internal
-/// error, "unsupported", a crash, a timeout or a guard violation FAILS. The message is matched by
-/// the refusal's key phrase (reference/refusals.h); a refusal without it still passes, with a
-/// "note:" in detail, since framework wordings change across versions.
-CaseResult judge_refusal(const Status& want, const Status& got) {
-  if (!want.is_refusal())
-    return CaseResult::failed("the reference rejected the case's inputs (" + want.message() + "): a suite error");
-  if (got.ok())
-    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but the implementation returned outputs");
-  if (!got.is_refusal())
-    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but got another error: " + got.message());
-  CaseResult r;
-  r.compared = 1;
-  const reference::Refusal* refusal = reference::refusal_named_in(want.message());
-  if (refusal != nullptr && !reference::contains_key_phrase(got.message(), refusal->key))
-    r.detail = "note: the refusal's message lacks the key phrase \"" + std::string(refusal->key) + "\": " + got.message();
-  return r;
-}
-
 }  // namespace
 
 std::string fmt_g(double v, int digits) {
@@ -71,6 +51,21 @@ std::string describe(std::string_view name, std::int64_t i, double got, double w
                   " (bound " + g9(bound) + ", " + g9(ulp) + " ulp";
   if (bound > 0 && std::isfinite(err)) s += ", " + g9(err / bound) + " bounds";
   return s + ")";
+}
+
+CaseResult judge_refusal(const Status& want, const Status& got) {
+  if (!want.is_refusal())
+    return CaseResult::failed("the reference rejected the case's inputs (" + want.message() + "): a suite error");
+  if (got.ok())
+    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but the implementation returned outputs");
+  if (!got.is_refusal())
+    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but got another error: " + got.message());
+  CaseResult r;
+  r.compared = 1;
+  const reference::Refusal* refusal = reference::refusal_named_in(want.message());
+  if (refusal != nullptr && !reference::contains_key_phrase(got.message(), refusal->key))
+    r.detail = "note: the refusal's message lacks the key phrase \"" + std::string(refusal->key) + "\": " + got.message();
+  return r;
 }
 
 ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in) {
