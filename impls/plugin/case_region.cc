@@ -124,6 +124,7 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
       }
     }
     s.offset = size + start * elem;
+    z.gaps = layout == Layout::kStrided && stored > 0;
     z.data_end = size + stored * elem;
     size += (stored * elem + kAlign - 1) / kAlign * kAlign + kGuardBytes;
     z.end = size;
@@ -139,59 +140,76 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
   if (base == MAP_FAILED)
     return Status::error(std::string("cannot map the case's shared memory: ") + std::strerror(errno));
   r.base_ = static_cast<char*>(base);
-  for (std::uint64_t b = 0; b < r.size_; ++b) r.base_[b] = static_cast<char>(kGuardPattern[b % sizeof kGuardPattern]);
-  r.writable_.assign(r.size_, false);
   for (int i = 0; i < kNumSlots; ++i) {
     if (!src[i]) continue;
+    const Zone& z = r.zones_[i];
+    // The pattern where no element lies: the guards, the padding, a strided layout's gaps.
+    const auto fill = [&](std::int64_t from, std::int64_t to) {
+      for (std::int64_t b = from; b < to; ++b) r.base_[b] = static_cast<char>(kGuardPattern[b % sizeof kGuardPattern]);
+    };
+    fill(z.begin, z.data);
+    fill(z.data_end, z.end);
+    if (z.gaps) fill(z.data, z.data_end);
     copy_view(*src[i], r.view_of(i));
-    if (r.output_[i]) r.allow_writes(i);
   }
   r.before_.assign(r.base_, r.base_ + r.size_);
   return r;
 }
 
-void CaseRegion::allow_writes(int slot) {
-  const TensorView v = view_of(slot);
-  const std::int64_t elem = static_cast<std::int64_t>(size_of(v.dtype));
-  for (std::int64_t i = 0; i < v.numel(); ++i) {
-    const std::int64_t at = slots_[slot].offset + v.offset_of_linear(i) * elem;
-    std::fill_n(writable_.begin() + at, elem, true);
+std::int64_t CaseRegion::first_change(std::int64_t from, std::int64_t to) const {
+  if (from >= to || std::memcmp(base_ + from, before_.data() + from, static_cast<std::size_t>(to - from)) == 0) return -1;
+  while (base_[from] == before_[static_cast<std::size_t>(from)]) ++from;
+  return from;
+}
+
+std::int64_t CaseRegion::first_gap_change(int slot) const {
+  const Zone& z = zones_[slot];
+  if (!z.gaps) return -1;
+  const std::vector<std::int64_t>& shape = slots_[slot].shape;
+  const std::int64_t elem = static_cast<std::int64_t>(size_of(static_cast<DType>(slots_[slot].dtype)));
+  for (std::int64_t k = 0; k * elem < z.data_end - z.data; ++k) {
+    // Storage index k in the (shape + 1) buffer; a gap where some coordinate is 0.
+    bool gap = false;
+    for (std::int64_t rest = k, d = static_cast<std::int64_t>(shape.size()) - 1; d >= 0 && !gap; --d) {
+      gap = rest % (shape[static_cast<std::size_t>(d)] + 1) == 0;
+      rest /= shape[static_cast<std::size_t>(d)] + 1;
+    }
+    if (gap)
+      if (std::int64_t at = first_change(z.data + k * elem, z.data + (k + 1) * elem); at >= 0) return at;
   }
+  return -1;
 }
 
 Status CaseRegion::check_writes() const {
-  constexpr std::uint64_t kChunk = 4096;  // memcmp skips the unchanged stretches
-  for (std::uint64_t from = 0; from < size_; from += kChunk) {
-    const std::uint64_t to = std::min(size_, from + kChunk);
-    if (std::memcmp(base_ + from, before_.data() + from, to - from) == 0) continue;
-    for (std::uint64_t b = from; b < to; ++b)
-      if (base_[b] != before_[b] && !writable_[b]) return violation(b);
+  for (int i = 0; i < kNumSlots; ++i) {
+    if (!slots_[i].present) continue;
+    const Zone& z = zones_[i];
+    // An input's whole zone is as it was; an output's is but for its elements.
+    std::int64_t at = output_[i] ? first_change(z.begin, z.data) : first_change(z.begin, z.end);
+    if (at < 0 && output_[i]) at = first_change(z.data_end, z.end);
+    if (at < 0 && output_[i]) at = first_gap_change(i);
+    if (at >= 0) return violation(i, at);
   }
   return {};
 }
 
-Status CaseRegion::violation(std::uint64_t at) const {
-  const auto byte = static_cast<std::int64_t>(at);
-  for (int i = 0; i < kNumSlots; ++i) {
-    const Zone& z = zones_[i];
-    if (!slots_[i].present || byte < z.begin || byte >= z.end) continue;
-    const std::string tensor = slot_name(i);
-    if (!output_[i]) {
-      const bool running = i == kRunningMean || i == kRunningVar;
-      if (byte < z.data || byte >= z.data_end)
-        return Status::error("plugin wrote outside its input " + tensor + " (into the guard bytes around it)");
-      return Status::error("plugin modified its input " + tensor +
-                           (running ? " (running statistics are not updated in this problem)" : ""));
-    }
-    if (byte < z.data)
-      return Status::error("plugin wrote before the start of " + tensor + " (" + std::to_string(z.data - byte) +
-                           " bytes before its first element)");
-    if (byte >= z.data_end)
-      return Status::error("plugin wrote past the end of " + tensor + " (" + std::to_string(byte - z.data_end) +
-                           " bytes after its last element)");
-    return Status::error("plugin wrote between the elements of " + tensor + " (a gap of its strided layout)");
+Status CaseRegion::violation(int slot, std::int64_t at) const {
+  const Zone& z = zones_[slot];
+  const std::string tensor = slot_name(slot);
+  if (!output_[slot]) {
+    const bool running = slot == kRunningMean || slot == kRunningVar;
+    if (at < z.data || at >= z.data_end)
+      return Status::error("plugin wrote outside its input " + tensor + " (into the guard bytes around it)");
+    return Status::error("plugin modified its input " + tensor +
+                         (running ? " (running statistics are not updated in this problem)" : ""));
   }
-  return Status::error("plugin wrote outside every tensor of the case's region (byte " + std::to_string(at) + ")");
+  if (at < z.data)
+    return Status::error("plugin wrote before the start of " + tensor + " (" + std::to_string(z.data - at) +
+                         " bytes before its first element)");
+  if (at >= z.data_end)
+    return Status::error("plugin wrote past the end of " + tensor + " (" + std::to_string(at - z.data_end) +
+                         " bytes after its last element)");
+  return Status::error("plugin wrote between the elements of " + tensor + " (a gap of its strided layout)");
 }
 
 CaseRegion::CaseRegion(CaseRegion&& o) noexcept
@@ -201,8 +219,7 @@ CaseRegion::CaseRegion(CaseRegion&& o) noexcept
       slots_(std::move(o.slots_)),
       zones_(o.zones_),
       output_(o.output_),
-      before_(std::move(o.before_)),
-      writable_(std::move(o.writable_)) {}
+      before_(std::move(o.before_)) {}
 
 CaseRegion::~CaseRegion() {
   if (base_ != nullptr) munmap(base_, size_);

@@ -44,14 +44,18 @@ class CaseRegion {
  private:
   CaseRegion() = default;
   TensorView view_of(int slot) const;
-  /// Marks the bytes of slot's elements as ones the plugin may write.
-  void allow_writes(int slot);
-  /// The error for a changed byte at `at` (bytes from the region's start).
-  Status violation(std::uint64_t at) const;
+  /// The first byte in [from, to) that differs from the snapshot, or -1.
+  std::int64_t first_change(std::int64_t from, std::int64_t to) const;
+  /// The first changed byte of a strided slot's storage that is no element of it (a gap), or -1.
+  std::int64_t first_gap_change(int slot) const;
+  /// The error for a changed byte at `at` (bytes from the region's start) in slot's zone.
+  Status violation(int slot, std::int64_t at) const;
 
-  /// Where slot i's guards and elements lie, in bytes from the region's start.
+  /// Where slot i's guards and storage lie, in bytes from the region's start:
+  /// [begin, data) guard | [data, data_end) storage (a strided layout's has gaps) | [data_end, end) padding, guard.
   struct Zone {
-    std::int64_t begin = 0, data = 0, data_end = 0, end = 0;  ///< guard | elements' extent | padding, guard
+    std::int64_t begin = 0, data = 0, data_end = 0, end = 0;
+    bool gaps = false;  ///< strided layout: storage one larger per dim, elements from (1, 1, ...)
   };
 
   int fd_ = -1;
@@ -61,7 +65,6 @@ class CaseRegion {
   std::array<Zone, plugin_wire::kNumSlots> zones_{};
   std::array<bool, plugin_wire::kNumSlots> output_{};  ///< the plugin's outputs in this problem
   std::vector<char> before_;                           ///< the region as the plugin received it
-  std::vector<bool> writable_;                         ///< per byte: an element of an output
 };
 
 }  // namespace normcheck::impls

@@ -47,6 +47,15 @@ TEST(PluginContain, WritesPastAnOutputAreNamed) {
   EXPECT_TRUE(run_once(*example, rows_of(3, 7)).ok());
 }
 
+TEST(PluginContain, WritesBeforeAnOutputOrIntoAStridedGapAreNamed) {
+  auto impl = load_ok(bad_plugin("writes_before_y"));
+  ASSERT_TRUE(impl);
+  Problem p = layer_norm_problem(3);
+  EXPECT_EQ(run_once(*impl, p).message(), "plugin wrote before the start of y (4 bytes before its first element)");
+  p.layout = Layout::kStrided;
+  EXPECT_EQ(run_once(*impl, p).message(), "plugin wrote between the elements of y (a gap of its strided layout)");
+}
+
 TEST(PluginContain, ModifiedInputIsNamed) {
   auto impl = load_ok(bad_plugin("modifies_x"));
   ASSERT_TRUE(impl);
