@@ -39,16 +39,16 @@ Status pytorch_refusals(const Problem& p, const Geometry& g) {
   if (p.profile != Profile::kPyTorch) return {};
   // The cumulative average (momentum=None) is BatchNorm's: InstanceNorm's momentum is a number.
   if (p.op == Op::kInstanceNorm && tracks_running_stats(p) && p.mode == Mode::kTrain && !p.momentum)
-    return Status::error(
+    return Status::refusal(
         "Expected a momentum value for instance_norm training with track_running_stats=1 "
         "(momentum=none, the cumulative average, is batch_norm's), but got none");
   // PyTorch computes no batch statistics from a single value.
   if (!uses_running_stats(p) && g.set_size == 1 && g.num_sets > 0) {
     if (p.op == Op::kBatchNorm)
-      return Status::error("Expected more than 1 value per channel when training, got input size " +
+      return Status::refusal("Expected more than 1 value per channel when training, got input size " +
                            bracketed(p.shape));
     if (p.op == Op::kInstanceNorm)
-      return Status::error("Expected more than 1 spatial element when training, got input size " +
+      return Status::refusal("Expected more than 1 spatial element when training, got input size " +
                            bracketed(p.shape));
   }
   return {};

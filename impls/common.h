@@ -21,8 +21,9 @@ Status check_view(const char* what, const std::optional<TensorView>& v, DType dt
 /// and running_var (track_running_stats), grad_output and dx (backward).
 Status check_case_views(const Problem& p, const Geometry& g, const Inputs& in, const Outputs& out);
 
-/// PyTorch's refusals of a valid problem: momentum=None for instance_norm training with running
-/// stats, and a set of one value when batch statistics are needed (batch_norm, instance_norm).
+/// PyTorch's refusals of a valid problem, as Status::refusal (the framework's own error, which a
+/// case requiring it passes with): momentum=None for instance_norm training with running stats,
+/// and a set of one value when batch statistics are needed (batch_norm, instance_norm).
 Status pytorch_refusals(const Problem& p, const Geometry& g);
 
 /// The running-statistics update new = keep * old + take * batch.

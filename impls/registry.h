@@ -62,6 +62,10 @@ class Implementation {
   }
   /// Forward (and, for direction=backward, backward) of p on the inputs, into out.
   virtual Status run(const Problem& p, const Inputs& in, Outputs& out) = 0;
+  /// Makes the next run() start from fresh state, as a process that has run nothing yet (a
+  /// plugin: a new worker). The determinism property compares a fresh call with warm ones.
+  /// Built-ins keep no state between calls: nothing to do.
+  virtual Status restart() { return {}; }
 };
 
 /// Every built-in implementation, in a fixed order, each made fresh (implementations may keep

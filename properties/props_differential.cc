@@ -1,6 +1,8 @@
 // Differential properties: the implementation against the exact reference, and the two
 // properties of a single run that need nothing else (determinism, finiteness).
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "properties/property.h"
 
@@ -14,15 +16,31 @@ CaseResult differential(impls::Implementation& impl, const Problem& p, const Che
   return judge(p, evaluate_both(impl, p, *in), in->views.x, o);
 }
 
-/// The same call twice gives the same bits in every output.
+/// Repeated calls give the same bits in every output: one on fresh state (restart(): a plugin's
+/// new worker) and kCalls - 1 more on the warm one, so a kernel whose 2nd call in a process
+/// differs (a cached plan, a reused workspace) shows, and so does one that drifts later.
 CaseResult determinism(impls::Implementation& impl, const Problem& p, const CheckOptions&) {
+  constexpr int kCalls = 3;
   Expected<GeneratedInputs> in = make_inputs(p);
   if (!in) return CaseResult::failed("inputs: " + in.message());
-  const ImplRun a = run_impl(impl, p, in->views);
-  const ImplRun b = run_impl(impl, p, in->views);
-  if (a.status.ok() != b.status.ok()) return CaseResult::failed("one call failed and the other did not");
-  if (!a.status.ok()) return {};
-  return same_bits(a.out.views, b.out.views, "two identical calls differ");
+  if (Status s = impl.restart(); !s) return CaseResult::failed(s.message());
+  std::vector<ImplRun> runs;
+  for (int k = 0; k < kCalls; ++k) runs.push_back(run_impl(impl, p, in->views));
+  for (int k = 1; k < kCalls; ++k) {
+    const Status& warm = runs[static_cast<std::size_t>(k)].status;
+    if (runs[0].status.ok() != warm.ok())
+      return CaseResult::failed("the fresh call 1 and the warm call " + std::to_string(k + 1) + " differ: one failed (" +
+                                (warm.ok() ? runs[0].status : warm).message() + ") and the other did not");
+  }
+  if (!runs[0].status.ok()) return {};
+  CaseResult r;
+  for (int k = 1; k < kCalls; ++k) {
+    CaseResult d = same_bits(runs[0].out.views, runs[static_cast<std::size_t>(k)].out.views,
+                             "the fresh call 1 and the warm call " + std::to_string(k + 1) + " differ");
+    if (!d.passed()) return d;
+    r.compared += d.compared;
+  }
+  return r;
 }
 
 /// Finite inputs (eps > 0) give finite outputs wherever the exact answer is finite: no 0/0 from a

@@ -29,6 +29,7 @@ class Narrowed final : public impls::Implementation {
     return inner_->supports(p);
   }
   Status run(const Problem& p, const Inputs& in, impls::Outputs& out) override { return inner_->run(p, in, out); }
+  Status restart() override { return inner_->restart(); }
 
  private:
   std::unique_ptr<impls::Implementation> inner_;

@@ -5,6 +5,9 @@
 #include <cstring>
 #include <exception>
 
+#include "impls/input_snapshot.h"
+#include "reference/refusals.h"
+
 namespace normcheck::properties {
 namespace {
 
@@ -50,6 +53,21 @@ std::string describe(std::string_view name, std::int64_t i, double got, double w
   return s + ")";
 }
 
+CaseResult judge_refusal(const Status& want, const Status& got) {
+  if (!want.is_refusal())
+    return CaseResult::failed("the reference rejected the case's inputs (" + want.message() + "): a suite error");
+  if (got.ok())
+    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but the implementation returned outputs");
+  if (!got.is_refusal())
+    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but got another error: " + got.message());
+  CaseResult r;
+  r.compared = 1;
+  const reference::Refusal* refusal = reference::refusal_named_in(want.message());
+  if (refusal != nullptr && !reference::contains_key_phrase(got.message(), refusal->key))
+    r.detail = "note: the refusal's message lacks the key phrase \"" + std::string(refusal->key) + "\": " + got.message();
+  return r;
+}
+
 ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in) {
   ImplRun r;
   Expected<impls::OwnedOutputs> o = impls::allocate_outputs(p, in, impl.capabilities());
@@ -58,6 +76,7 @@ ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in
     return r;
   }
   r.out = std::move(*o);
+  const impls::InputSnapshot inputs(in);
   try {
     r.status = impl.run(p, in, r.out.views);
   } catch (const std::exception& e) {
@@ -66,6 +85,7 @@ ImplRun run_impl(impls::Implementation& impl, const Problem& p, const Inputs& in
     r.status = Status::error("the implementation threw a non-standard exception");
   }
   if (r.status.ok()) r.status = r.out.check_guards();
+  if (Status untouched = inputs.check(in); !untouched) r.status = untouched;  // even beside a refusal
   return r;
 }
 
@@ -77,13 +97,7 @@ Evaluated evaluate_both(impls::Implementation& impl, const Problem& p, const Gen
 }
 
 CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o) {
-  if (!e.want) {
-    if (e.got.status.ok())
-      return CaseResult::failed("expected an error (" + e.want.message() + "), but the implementation returned outputs");
-    CaseResult r;  // both refuse: the profile's defined outcome
-    r.compared = 1;
-    return r;
-  }
+  if (!e.want) return judge_refusal(e.want.status(), e.got.status);
   if (!e.got.status.ok()) return CaseResult::failed("unexpected error: " + e.got.status.message());
   if (e.want->certification.uncertified > 0) {
     return CaseResult::mistrusted(std::to_string(e.want->certification.uncertified) +

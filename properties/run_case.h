@@ -39,6 +39,14 @@ Evaluated evaluate_both(impls::Implementation& impl, const Problem& p, const Gen
 /// certify a value. x gives the worst element's input.
 CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o);
 
+/// judge()'s verdict where the reference refused (`want`, the profile's refusal): only the
+/// implementation's own refusal (Status::refusal: NC_ERROR_INPUT, a framework's input check)
+/// passes; outputs, an internal error, "unsupported", a crash, a timeout or a guard violation
+/// FAIL saying what came instead. The message is matched by the refusal's key phrase
+/// (reference/refusals.h, ignoring case); a refusal without it still passes, with "note: ..." in
+/// detail, since frameworks reword their messages across versions.
+CaseResult judge_refusal(const Status& want, const Status& got);
+
 /// The worst disagreement of two runs' outputs `name`, element by element, allowing
 /// multiplier x (bound_a + bound_b) + slack_i: for relations whose two sides have exact values
 /// that differ by at most slack (0 for an exact relation).

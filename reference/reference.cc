@@ -4,6 +4,7 @@
 
 
 #include "reference/internal.h"
+#include "reference/refusals.h"
 
 namespace normcheck::reference {
 namespace {
@@ -75,17 +76,12 @@ Status prepare(const Problem& p, const Inputs& in, Data& d, Sets& sets) {
 
   // PyTorch's cumulative average (momentum=None) is BatchNorm's: InstanceNorm's momentum is a number.
   if (p.op == Op::kInstanceNorm && tracked && p.mode == Mode::kTrain && !p.momentum && p.profile == Profile::kPyTorch)
-    return Status::error("Expected a momentum value for instance_norm training with track_running_stats=1 "
-                         "(momentum=none, the cumulative average, is batch_norm's), but got none");
+    return refuse(kInstanceNormMomentumNone, p);
   sets = Sets{p.op, g, uses_running_stats(p)};
   // The profile's refusals: PyTorch computes no batch statistics from a single value.
   if (p.profile == Profile::kPyTorch && !sets.use_running_stats && g.set_size == 1 && g.num_sets > 0) {
-    if (p.op == Op::kBatchNorm)
-      return Status::error("Expected more than 1 value per channel when training, got input size " +
-                           bracketed(p.shape));
-    if (p.op == Op::kInstanceNorm)
-      return Status::error("Expected more than 1 spatial element when training, got input size " +
-                           bracketed(p.shape));
+    if (p.op == Op::kBatchNorm) return refuse(kOneValuePerChannel, p);
+    if (p.op == Op::kInstanceNorm) return refuse(kOneSpatialElement, p);
   }
 
   d.x = dense(in.x);

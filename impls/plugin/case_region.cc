@@ -4,9 +4,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace normcheck::impls {
@@ -36,6 +38,20 @@ void copy_view(const TensorView& src, const TensorView& dst) {
 }
 
 bool in_problem_layout(int slot) { return slot == kX || slot == kGradOutput || slot == kY || slot == kDx; }
+
+/// What the guards, the padding and the gaps of strided tensors hold: a byte pattern, neither
+/// zeros nor the NaN poison (what a stray store most likely writes), so such a store shows.
+constexpr unsigned char kGuardPattern[8] = {0xA5, 0x5A, 0xC3, 0x3C, 0x96, 0x69, 0xF0, 0x0F};
+
+/// The slots forward/backward write: the outputs, and the running statistics where forward
+/// updates them (training with tracking). Everything else must come back as it went in.
+std::array<bool, kNumSlots> outputs_of(const Problem& p) {
+  std::array<bool, kNumSlots> o{};
+  for (int slot : {kY, kMean, kRstd, kDx, kDweight, kDbias}) o[slot] = true;
+  const bool updates_running = tracks_running_stats(p) && p.mode == Mode::kTrain;
+  o[kRunningMean] = o[kRunningVar] = updates_running;
+  return o;
+}
 
 /// The views to copy into the region, per slot (running stats: the caller's output buffers,
 /// which hold the old values, else the inputs').
@@ -80,9 +96,14 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
   }
   const auto src = sources(in, out);
   CaseRegion r;
+  r.output_ = outputs_of(p);
   std::int64_t size = 0;
   for (int i = 0; i < kNumSlots; ++i) {
     if (!src[i]) continue;
+    Zone& z = r.zones_[i];
+    z.begin = size;
+    size += kGuardBytes;
+    z.data = size;
     if (src[i]->numel() > 0 && src[i]->data == nullptr)
       return Status::error(std::string("Expected ") + slot_name(i) + " with data, but got null");
     SlotLayout& s = r.slots_[i];
@@ -103,7 +124,10 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
       }
     }
     s.offset = size + start * elem;
-    size += (stored * elem + kAlign - 1) / kAlign * kAlign;
+    z.gaps = layout == Layout::kStrided && stored > 0;
+    z.data_end = size + stored * elem;
+    size += (stored * elem + kAlign - 1) / kAlign * kAlign + kGuardBytes;
+    z.end = size;
   }
   r.size_ = static_cast<std::uint64_t>(std::max<std::int64_t>(size, kAlign));
   r.fd_ = memfd_create("normcheck-case", MFD_CLOEXEC);
@@ -116,16 +140,86 @@ Expected<CaseRegion> CaseRegion::create(const Problem& p, const Inputs& in, cons
   if (base == MAP_FAILED)
     return Status::error(std::string("cannot map the case's shared memory: ") + std::strerror(errno));
   r.base_ = static_cast<char*>(base);
-  for (int i = 0; i < kNumSlots; ++i)
-    if (src[i]) copy_view(*src[i], r.view_of(i));
+  for (int i = 0; i < kNumSlots; ++i) {
+    if (!src[i]) continue;
+    const Zone& z = r.zones_[i];
+    // The pattern where no element lies: the guards, the padding, a strided layout's gaps.
+    const auto fill = [&](std::int64_t from, std::int64_t to) {
+      for (std::int64_t b = from; b < to; ++b) r.base_[b] = static_cast<char>(kGuardPattern[b % sizeof kGuardPattern]);
+    };
+    fill(z.begin, z.data);
+    fill(z.data_end, z.end);
+    if (z.gaps) fill(z.data, z.data_end);
+    copy_view(*src[i], r.view_of(i));
+  }
+  r.before_.assign(r.base_, r.base_ + r.size_);
   return r;
+}
+
+std::int64_t CaseRegion::first_change(std::int64_t from, std::int64_t to) const {
+  if (from >= to || std::memcmp(base_ + from, before_.data() + from, static_cast<std::size_t>(to - from)) == 0) return -1;
+  while (base_[from] == before_[static_cast<std::size_t>(from)]) ++from;
+  return from;
+}
+
+std::int64_t CaseRegion::first_gap_change(int slot) const {
+  const Zone& z = zones_[slot];
+  if (!z.gaps) return -1;
+  const std::vector<std::int64_t>& shape = slots_[slot].shape;
+  const std::int64_t elem = static_cast<std::int64_t>(size_of(static_cast<DType>(slots_[slot].dtype)));
+  for (std::int64_t k = 0; k * elem < z.data_end - z.data; ++k) {
+    // Storage index k in the (shape + 1) buffer; a gap where some coordinate is 0.
+    bool gap = false;
+    for (std::int64_t rest = k, d = static_cast<std::int64_t>(shape.size()) - 1; d >= 0 && !gap; --d) {
+      gap = rest % (shape[static_cast<std::size_t>(d)] + 1) == 0;
+      rest /= shape[static_cast<std::size_t>(d)] + 1;
+    }
+    if (gap)
+      if (std::int64_t at = first_change(z.data + k * elem, z.data + (k + 1) * elem); at >= 0) return at;
+  }
+  return -1;
+}
+
+Status CaseRegion::check_writes() const {
+  for (int i = 0; i < kNumSlots; ++i) {
+    if (!slots_[i].present) continue;
+    const Zone& z = zones_[i];
+    // An input's whole zone is as it was; an output's is but for its elements.
+    std::int64_t at = output_[i] ? first_change(z.begin, z.data) : first_change(z.begin, z.end);
+    if (at < 0 && output_[i]) at = first_change(z.data_end, z.end);
+    if (at < 0 && output_[i]) at = first_gap_change(i);
+    if (at >= 0) return violation(i, at);
+  }
+  return {};
+}
+
+Status CaseRegion::violation(int slot, std::int64_t at) const {
+  const Zone& z = zones_[slot];
+  const std::string tensor = slot_name(slot);
+  if (!output_[slot]) {
+    const bool running = slot == kRunningMean || slot == kRunningVar;
+    if (at < z.data || at >= z.data_end)
+      return Status::error("plugin wrote outside its input " + tensor + " (into the guard bytes around it)");
+    return Status::error("plugin modified its input " + tensor +
+                         (running ? " (running statistics are not updated in this problem)" : ""));
+  }
+  if (at < z.data)
+    return Status::error("plugin wrote before the start of " + tensor + " (" + std::to_string(z.data - at) +
+                         " bytes before its first element)");
+  if (at >= z.data_end)
+    return Status::error("plugin wrote past the end of " + tensor + " (" + std::to_string(at - z.data_end) +
+                         " bytes after its last element)");
+  return Status::error("plugin wrote between the elements of " + tensor + " (a gap of its strided layout)");
 }
 
 CaseRegion::CaseRegion(CaseRegion&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)),
       base_(std::exchange(o.base_, nullptr)),
       size_(o.size_),
-      slots_(std::move(o.slots_)) {}
+      slots_(std::move(o.slots_)),
+      zones_(o.zones_),
+      output_(o.output_),
+      before_(std::move(o.before_)) {}
 
 CaseRegion::~CaseRegion() {
   if (base_ != nullptr) munmap(base_, size_);

@@ -31,7 +31,7 @@ Status status_of(std::int32_t code, const std::string& message) {
   const std::string text = message.empty() ? "(no message)" : message;
   switch (code) {
     case NC_ERROR_INPUT:
-      return Status::error(text);  // the framework's own error, compared as is
+      return Status::refusal(text);  // the framework's own refusal: the only error a refusal case passes with
     case NC_ERROR_UNSUPPORTED:
       return Status::error("plugin refused at run time: " + text);
     default:
@@ -84,6 +84,15 @@ class PluginImplementation final : public Implementation {
     return reason.empty() ? "refused by the plugin's supports() (no reason given)" : reason;
   }
 
+  /// A new worker: the plugin is loaded again and its entry called, as after a crash.
+  Status restart() override {
+    worker_.reset();  // ends the old worker (its destructor kills and reaps it)
+    Expected<std::unique_ptr<WorkerProcess>> fresh = WorkerProcess::start(config_);
+    if (!fresh) return Status::error("cannot restart the plugin worker: " + fresh.message());
+    worker_ = std::move(*fresh);
+    return {};
+  }
+
   Status run(const Problem& p, const Inputs& in, Outputs& out) override {
     const std::string line = to_string(p);
     if (pending_) {
@@ -109,6 +118,7 @@ class PluginImplementation final : public Implementation {
     const std::int64_t nbt = r.i64();
     if (r.failed())
       return Status::error("Expected a complete reply from the plugin worker, but got a truncated one");
+    NC_RETURN_IF_ERROR(region->check_writes());  // before the code: a refusal that wrote past y FAILS
     if (code != NC_OK) return status_of(code, message);
     region->copy_outputs_to(out);
     out.num_batches_tracked = nbt;

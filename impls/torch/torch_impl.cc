@@ -362,8 +362,8 @@ class TorchImplementation final : public Implementation {
     if (auto why = supports(p)) return Status::error("not supported: " + *why);
     try {
       return run_torch(p, in, out, cuda_ ? Device::kCUDA : in.x.device);
-    } catch (const c10::Error& e) {
-      return Status::error(first_line(e.what_without_backtrace()));
+    } catch (const c10::Error& e) {  // LibTorch's own check of the input (TORCH_CHECK): its refusal
+      return Status::refusal(first_line(e.what_without_backtrace()));
     } catch (const std::exception& e) {
       return Status::error(first_line(e.what()));
     }

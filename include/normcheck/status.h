@@ -10,18 +10,27 @@
 
 namespace normcheck {
 
-/// An error message, or nothing (success).
+/// Which kind of error a Status carries. kRefusal: the framework's own refusal of an input its
+/// profile defines as an error (PyTorch's "Expected more than 1 value per channel when training");
+/// a case that requires a refusal passes only with this kind. kOther: every other error (bad
+/// arguments, internal errors, an unsupported problem, a crash, a timeout, a guard violation).
+enum class ErrorKind : unsigned char { kNone, kOther, kRefusal };
+
+/// An error message and its kind, or nothing (success).
 class Status {
  public:
   Status() = default;
-  static Status error(std::string message) { return Status(std::move(message)); }
-  bool ok() const { return !failed_; }
+  static Status error(std::string message) { return Status(ErrorKind::kOther, std::move(message)); }
+  static Status refusal(std::string message) { return Status(ErrorKind::kRefusal, std::move(message)); }
+  bool ok() const { return kind_ == ErrorKind::kNone; }
   explicit operator bool() const { return ok(); }
+  ErrorKind kind() const { return kind_; }
+  bool is_refusal() const { return kind_ == ErrorKind::kRefusal; }
   const std::string& message() const { return message_; }
 
  private:
-  explicit Status(std::string message) : failed_(true), message_(std::move(message)) {}
-  bool failed_ = false;
+  Status(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
+  ErrorKind kind_ = ErrorKind::kNone;
   std::string message_;
 };
 

@@ -1,9 +1,11 @@
-// The implementation interface's shared parts: capability refusals name what is missing, and
-// the caller's buffers are allocated per problem, poisoned, with the running buffers copied in.
+// The implementation interface's shared parts: capability refusals name what is missing, the
+// caller's buffers are allocated per problem, poisoned, with the running buffers copied in, and
+// a write into an input shows (InputSnapshot, what run_impl checks after every built-in's call).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "impls/input_snapshot.h"
 #include "impls/registry.h"
 
 namespace normcheck::impls {
@@ -115,6 +117,24 @@ TEST(AllocateOutputs, GuardElementsCatchAWritePastTheEndOrBeforeTheStart) {
   ASSERT_TRUE(o2);
   static_cast<float*>(o2->views.y.data)[-1] = 0.0f;  // one before the start
   EXPECT_FALSE(o2->check_guards().ok());
+}
+
+TEST(InputSnapshot, NamesTheInputAndElementAWriteChanged) {
+  const Problem p = default_problem(Op::kBatchNorm, {2, 3});
+  Tensor x = Tensor::from_values(DType::kFloat32, p.shape, std::vector<double>{1, 2, 3, 4, 5, 6});
+  Tensor rv = Tensor::from_values(DType::kFloat32, {3}, std::vector<double>{4, 5, 6});
+  Inputs in;
+  in.x = x.view();
+  in.running_var = rv.view();
+  const InputSnapshot before(in);
+  EXPECT_TRUE(before.check(in).ok());
+  static_cast<float*>(rv.view().data)[2] = -0.0f;  // a write into running_var
+  EXPECT_EQ(before.check(in).message(), "Expected the input running_var unchanged, but the implementation modified it (element 2)");
+  static_cast<float*>(rv.view().data)[2] = 6.0f;
+  EXPECT_TRUE(before.check(in).ok());
+  static_cast<float*>(x.view().data)[4] = 5.5f;
+  EXPECT_EQ(before.check(in).message(), "Expected the input x unchanged, but the implementation modified it (element 4)");
+  EXPECT_EQ(before.check(in).kind(), ErrorKind::kOther);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ class Borrowed final : public impls::Implementation {
   const impls::Capabilities& capabilities() const override { return inner_.capabilities(); }
   std::optional<std::string> supports(const Problem& p) const override { return inner_.supports(p); }
   Status run(const Problem& p, const Inputs& in, impls::Outputs& out) override { return inner_.run(p, in, out); }
+  Status restart() override { return inner_.restart(); }
 
  private:
   impls::Implementation& inner_;

@@ -26,6 +26,7 @@ void check_against_reference(impls::Implementation& impl, const Problem& p, std:
   RunResult got = run_case(impl, p, in.inputs);
   if (!want) {
     EXPECT_EQ(got.status.message(), want.message()) << repro;
+    EXPECT_TRUE(got.status.is_refusal()) << repro;  // NC_ERROR_INPUT: the framework's refusal
     return;
   }
   ASSERT_TRUE(got.status.ok()) << repro << "\n" << got.status.message();

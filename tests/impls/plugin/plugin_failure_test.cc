@@ -100,13 +100,17 @@ TEST(PluginFailure, ClaimsSupportAndWritesNothingLeavesThePoison) {
 TEST(PluginFailure, ErrorCodesMapToStatuses) {
   auto impl = load_ok(bad_plugin("error_codes"));
   ASSERT_TRUE(impl);
-  auto message_for = [&](std::int64_t leading) {
+  auto status_for = [&](std::int64_t leading) {
     const Problem p = layer_norm_problem(leading);
     OwnedInputs in = make_inputs(p, 4);
-    return run_case(*impl, p, in.inputs).status.message();
+    return run_case(*impl, p, in.inputs).status;
   };
-  // NC_ERROR_INPUT: the framework's own words, compared with the profile's error as they are.
+  auto message_for = [&](std::int64_t leading) { return status_for(leading).message(); };
+  // NC_ERROR_INPUT: the framework's own words, as they are, and the only refusal; every other
+  // code is some other error, which fails a case that requires the refusal.
   EXPECT_EQ(message_for(2), "Expected more than 1 value per channel when training, got input size [2]");
+  EXPECT_EQ(status_for(2).kind(), ErrorKind::kRefusal);
+  for (std::int64_t other : {3, 5, 7}) EXPECT_EQ(status_for(other).kind(), ErrorKind::kOther) << other;
   EXPECT_EQ(message_for(3), "plugin refused at run time: this build has no float64 kernels");
   // An unknown code, a two-line message without a terminator: one line, cut at the buffer.
   const std::string garbled = message_for(5);
