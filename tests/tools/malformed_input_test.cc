@@ -241,6 +241,7 @@ struct BadJson {
 
 std::vector<BadJson> bad_json() {
   const std::string deep = std::string(100'000, '[');
+  const std::string deep_closed = deep + std::string(100'000, ']');
   const std::string too_deep = "more than 64 levels of nesting";
   return {
       {"PolicyDtypesTwice", "policy",
@@ -264,11 +265,16 @@ std::vector<BadJson> bad_json() {
       {"ResultsKeyTwiceForMerge", "merge", R"({"results": [{"outcome": "FAILED", "outcome": "PASSED"}]})",
        R"(the key "outcome" twice, at results[0].outcome)"},
       {"PolicyDeep", "policy", deep, too_deep},
-      {"PolicyDeepClosed", "policy", deep + std::string(100'000, ']'), too_deep},
-      {"PolicyDeepInAKey", "policy", R"({"policy_version": 1, "ops": )" + deep, too_deep},
+      {"PolicyDeepClosed", "policy", deep_closed, too_deep},
       {"BaselineDeep", "baseline", deep, too_deep},
       {"ResultsDeepForReport", "report", deep, too_deep},
       {"ResultsDeepForMerge", "merge", deep, too_deep},
+      // Deep values inside a document: these crashed (SIGSEGV, exit 139) where an error message
+      // printed the value (json::dump recurses once per level).
+      {"PolicyDeepValue", "policy", R"({"policy_version": 1, "ops": )" + deep_closed + "}", too_deep},
+      {"BaselineDeepValue", "baseline", R"({"normcheck_baseline": 1, "rows": [)" + deep_closed + "]}", too_deep},
+      {"ResultsDeepValueForReport", "report", R"({"schema": )" + deep_closed + "}", too_deep},
+      {"ResultsDeepValueForMerge", "merge", R"({"schema": )" + deep_closed + "}", too_deep},
   };
 }
 
