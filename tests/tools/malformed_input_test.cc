@@ -293,6 +293,27 @@ TEST_P(BadJsonFile, ExitsWithCode2AndOneLineNamingTheFile) {
 INSTANTIATE_TEST_SUITE_P(Cases, BadJsonFile, ::testing::ValuesIn(bad_json()),
                          [](const ::testing::TestParamInfo<BadJson>& i) { return std::string(i.param.name); });
 
+/// Every file of the policy fuzzer's corpus (fixtures/fuzz/policy: the first byte picks the reader,
+/// odd for the baseline) through gate: read (the unloadable plugin then gives exit 3) or refused
+/// with exit 2 in one line naming the file.
+TEST(MalformedCorpus, EveryPolicyAndBaselineIsReadOrRefusedInOneLine) {
+  ScratchDir dir;
+  int refused = 0;
+  for (const fs::path& f : corpus("policy")) {
+    const std::string bytes = read_bytes(f);
+    ASSERT_FALSE(bytes.empty()) << f;
+    const std::string path = dir / f.filename().string();
+    std::ofstream(path, std::ios::binary) << bytes.substr(1);
+    SCOPED_TRACE(f.filename().string());
+    const RunResult r = run_normcheck(command_reading(bytes[0] & 1 ? "baseline" : "policy", path), dir.path());
+    if (r.exit_code == 3) continue;
+    ++refused;
+    EXPECT_TRUE(one_line_usage_error(r));
+    EXPECT_THAT(r.err, HasSubstr(path));
+  }
+  EXPECT_GE(refused, 7) << "the corpus should keep its malformed policies and baselines";
+}
+
 /// /dev/zero never ends: each reader stops after 64 MiB (the test runs no longer than that read).
 TEST(EndlessJsonFile, DevZeroIsRefusedAfter64MiB) {
   ScratchDir dir;
