@@ -41,7 +41,7 @@ CLI::Validator integer_in(std::uint64_t lo, std::uint64_t hi) {
         value = std::to_string(n);
         return {};
       },
-      fmt::format("INT in [{} - {}]", lo, hi));
+      fmt::format("in [{}, {}]", lo, hi));
 }
 
 CLI::Validator number_in(double lo, double hi, bool lo_open) {
@@ -56,7 +56,7 @@ CLI::Validator number_in(double lo, double hi, bool lo_open) {
           return "Expected " + expected + ", but got " + shown(value);
         return {};
       },
-      "NUMBER: " + expected);
+      expected.substr(2));  // the help's "FLOAT:number in [0.001, 86400]"
 }
 
 }  // namespace normcheck::tool
