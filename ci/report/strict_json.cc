@@ -9,6 +9,8 @@
 #include <set>
 #include <vector>
 
+#include "ci/report/escape.h"
+
 namespace normcheck::report {
 namespace {
 
@@ -107,9 +109,7 @@ Expected<json> parse_json_strict(std::string_view text, std::string_view what, s
     std::string problem = e.what();
     if (const std::size_t end = problem.find("] "); problem.rfind("[json.exception", 0) == 0 && end != std::string::npos)
       problem = problem.substr(end + 2);
-    for (char& c : problem)
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';  // the message stays one line
-    return Status::error(fmt::format("Expected {}, but got a {} in {}", what, problem, source));
+    return Status::error(fmt::format("Expected {}, but got a {} in {}", what, one_line(problem), source));
   }
 }
 
