@@ -1,26 +1,16 @@
 // read_results, validate_results, compute_summary: the document's way in.
-#include <fstream>
-#include <iterator>
-
 #include "ci/report/model.h"
 #include "ci/report/report.h"
+#include "ci/report/strict_json.h"
 
 namespace normcheck::report {
 
 Expected<nlohmann::json> read_results(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error("Expected a readable results file at " + path + ", but got none");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line 1, ..."
-    if (const auto end = what.find("] "); what.rfind("[json.exception", 0) == 0 && end != std::string::npos)
-      what = what.substr(end + 2);
-    return Status::error("Expected JSON in " + path + ", but got a " + what);
-  }
-  NC_RETURN_IF_ERROR(validate_results(doc, path));
+  Expected<std::string> text = read_bounded(path, "results file");
+  if (!text) return text.status();
+  Expected<nlohmann::json> doc = parse_json_strict(*text, "a JSON results document", path);
+  if (!doc) return doc.status();
+  NC_RETURN_IF_ERROR(validate_results(*doc, path));
   return doc;
 }
 

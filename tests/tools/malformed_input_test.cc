@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -215,6 +216,212 @@ TEST(TooLarge, AnUnallocatableProblemIsAUsageError) {
     const RunResult r = run_normcheck({"repro", line}, dir.path());
     EXPECT_TRUE(one_line_usage_error(r)) << line;
   }
+}
+
+// ---- JSON files: the policy, the baseline, results.json for report and merge --------------------
+// One reader for all of them (ci/report/strict_json.h): a duplicate key, nesting past 64 levels or a
+// file past 64 MiB is exit 2 and one line naming the file; a lenient reader kept the last of two
+// keys (a second "dtypes" loosened a policy), crashed on 100,000 '[' and read /dev/zero until memory ran out.
+
+/// The command that reads path as the given kind of file. gate reads its policy and baseline before
+/// it loads the plugin; this one cannot be loaded (exit 3), so an accepted file cannot pass as an error.
+std::vector<std::string> command_reading(const std::string& kind, const std::string& path) {
+  if (kind == "policy" || kind == "baseline")
+    return {"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--" + kind, path, "--out", "report", "--quiet"};
+  if (kind == "report") return {"report", path, "--out", "report"};
+  return {"merge", path, "--out", "merged"};
+}
+
+struct BadJson {
+  const char* name;
+  const char* kind;  ///< policy, baseline, report or merge (results.json)
+  std::string text;
+  std::string message;  ///< a substring the error line must contain (before " in <path>")
+};
+
+std::vector<BadJson> bad_json() {
+  const std::string deep = std::string(100'000, '[');
+  const std::string deep_closed = deep + std::string(100'000, ']');
+  const std::string too_deep = "more than 64 levels of nesting";
+  return {
+      {"PolicyDtypesTwice", "policy",
+       R"({"policy_version": 1, "ops": ["layer_norm"], "dtypes": ["float32", "float16"], "dtypes": ["float32"]})",
+       R"(the key "dtypes" twice, at dtypes)"},
+      {"PolicyMultiplierTwice", "policy", R"({"policy_version": 1, "tolerance_multiplier": {"float32": 1, "float32": 1000000}})",
+       R"(the key "float32" twice, at tolerance_multiplier.float32)"},
+      {"PolicyMaySkipKeyTwice", "policy",
+       R"({"policy_version": 1, "may_skip": [{"op": "layer_norm", "property": "differential", "property": "dx_sums"}]})",
+       R"(the key "property" twice, at may_skip[0].property)"},
+      {"BaselineRowsTwice", "baseline",
+       R"({"normcheck_baseline": 1, "rows": [{"implementation": "c-norms", "op": "layer_norm", "property": "differential",
+           "max_bound_fraction": 0.01, "max_ulp": 1}], "rows": []})",
+       R"(the key "rows" twice, at rows)"},
+      {"BaselineFigureTwice", "baseline",
+       R"({"normcheck_baseline": 1, "rows": [{"implementation": "c-norms", "op": "layer_norm", "property": "differential",
+           "max_ulp": 1, "max_ulp": 1e9}]})",
+       R"(the key "max_ulp" twice, at rows[0].max_ulp)"},
+      {"ResultsKeyTwiceForReport", "report", R"({"schema": "normcheck-report", "schema": "normcheck-report"})",
+       R"(the key "schema" twice, at schema)"},
+      {"ResultsKeyTwiceForMerge", "merge", R"({"results": [{"outcome": "FAILED", "outcome": "PASSED"}]})",
+       R"(the key "outcome" twice, at results[0].outcome)"},
+      {"PolicyDeep", "policy", deep, too_deep},
+      {"PolicyDeepClosed", "policy", deep_closed, too_deep},
+      {"BaselineDeep", "baseline", deep, too_deep},
+      {"ResultsDeepForReport", "report", deep, too_deep},
+      {"ResultsDeepForMerge", "merge", deep, too_deep},
+      // Deep values inside a document: these crashed (SIGSEGV, exit 139) where an error message
+      // printed the value (json::dump recurses once per level).
+      {"PolicyDeepValue", "policy", R"({"policy_version": 1, "ops": )" + deep_closed + "}", too_deep},
+      {"BaselineDeepValue", "baseline", R"({"normcheck_baseline": 1, "rows": [)" + deep_closed + "]}", too_deep},
+      {"ResultsDeepValueForReport", "report", R"({"schema": )" + deep_closed + "}", too_deep},
+      {"ResultsDeepValueForMerge", "merge", R"({"schema": )" + deep_closed + "}", too_deep},
+  };
+}
+
+class BadJsonFile : public ::testing::TestWithParam<BadJson> {};
+
+TEST_P(BadJsonFile, ExitsWithCode2AndOneLineNamingTheFile) {
+  ScratchDir dir;
+  const std::string path = dir / "file.json";
+  std::ofstream(path, std::ios::binary) << GetParam().text;
+  const RunResult r = run_normcheck(command_reading(GetParam().kind, path), dir.path());
+  EXPECT_TRUE(one_line_usage_error(r));
+  EXPECT_THAT(r.err, HasSubstr(GetParam().message + " in " + path));
+  EXPECT_FALSE(fs::exists(dir.path() / "report" / "results.json"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BadJsonFile, ::testing::ValuesIn(bad_json()),
+                         [](const ::testing::TestParamInfo<BadJson>& i) { return std::string(i.param.name); });
+
+/// Every file of the policy fuzzer's corpus (fixtures/fuzz/policy: the first byte picks the reader,
+/// odd for the baseline) through gate: read (the unloadable plugin then gives exit 3) or refused
+/// with exit 2 in one line naming the file.
+TEST(MalformedCorpus, EveryPolicyAndBaselineIsReadOrRefusedInOneLine) {
+  ScratchDir dir;
+  int refused = 0;
+  for (const fs::path& f : corpus("policy")) {
+    const std::string bytes = read_bytes(f);
+    ASSERT_FALSE(bytes.empty()) << f;
+    const std::string path = dir / f.filename().string();
+    std::ofstream(path, std::ios::binary) << bytes.substr(1);
+    SCOPED_TRACE(f.filename().string());
+    const RunResult r = run_normcheck(command_reading(bytes[0] & 1 ? "baseline" : "policy", path), dir.path());
+    if (r.exit_code == 3) continue;
+    ++refused;
+    EXPECT_TRUE(one_line_usage_error(r));
+    EXPECT_THAT(r.err, HasSubstr(path));
+  }
+  EXPECT_GE(refused, 7) << "the corpus should keep its malformed policies and baselines";
+}
+
+/// /dev/zero never ends: each reader stops after 64 MiB (the test runs no longer than that read).
+TEST(EndlessJsonFile, DevZeroIsRefusedAfter64MiB) {
+  ScratchDir dir;
+  for (const char* kind : {"policy", "baseline", "report", "merge"}) {
+    const RunResult r = run_normcheck(command_reading(kind, "/dev/zero"), dir.path());
+    EXPECT_TRUE(one_line_usage_error(r)) << kind;
+    EXPECT_THAT(r.err, HasSubstr("of at most 64 MiB, but got more at /dev/zero")) << kind;
+  }
+}
+
+// ---- numeric options -----------------------------------------------------------------------------
+// Every numeric option is validated at parse time: exit 2, one line naming the option and the value.
+// CLI11 alone read "--seed -1" as 2^64-1, clamped 2^64, read "010" as octal, and let "nan" through
+// CLI::PositiveNumber (a nan --timeout-s switched the plugin timeout off).
+
+struct BadOption {
+  std::vector<std::string> command;  ///< the command and what it needs, without the bad option
+  std::string option, value;
+};
+
+std::string option_case_name(const BadOption& b) {
+  std::string name = b.command[0] + b.option + "_" + b.value;
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
+std::vector<BadOption> bad_options() {
+  // Each command is set up so that, were the value accepted, it would stop at once with another
+  // error (exit 3 for the unloadable plugin, an unknown --tier or --op, a missing --input), never
+  // with the option's name in the line.
+  const std::vector<std::string> gate = {"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--out", "report", "--quiet"};
+  const std::vector<std::string> run = {"run", "--tier", "never", "--quiet"};
+  const std::vector<std::string> run_shard = {"run", "--op", "no-such-op", "--quiet"};
+  const std::vector<std::string> repro = {"repro", "batch_norm shape=2x3 impl=no-such-impl"};
+  const std::vector<std::string> selfcheck = {"selfcheck"};
+  const std::vector<std::string> demo = {"demo", "--out", "demo"};
+  const std::vector<std::string> gen_sample = {"gen-sample", "--problem", "batch_norm shape=2x3 dtype=nope", "--out", "gs"};
+  const std::vector<std::string> reference = {"reference", "--problem", "batch_norm shape=2x3", "--input", "missing.npy",
+                                              "--out", "ref"};
+  // One value per way a value can be wrong (each case starts normcheck once).
+  std::vector<BadOption> cases;
+  for (const char* v : {"nan", "inf", "0", "1e300", "0.0001"}) cases.push_back({gate, "--timeout-s", v});
+  for (const char* v : {"-1", "18446744073709551616", "0x10", "1.5", "+1", ""}) cases.push_back({gate, "--seed", v});
+  for (const char* v : {"-1", "18446744073709551616"}) cases.push_back({run, "--seed", v});
+  for (const char* v : {"-1", "1099511627777"}) cases.push_back({gate, "--memory-limit-mb", v});
+  for (const char* v : {"-1/2", "0/ 2", "0/4294967296", "1/1", "0/2x"}) cases.push_back({gate, "--shard", v});
+  cases.push_back({run_shard, "--shard", "0/4294967296"});
+  for (const char* v : {"nan", "inf", "2e6"}) cases.push_back({run, "--bound-multiplier", v});
+  cases.push_back({repro, "--bound-multiplier", "nan"});
+  for (const char* v : {"1001", "1e3"}) cases.push_back({selfcheck, "--cases", v});
+  cases.push_back({selfcheck, "--seed", "-1"});
+  cases.push_back({demo, "--seed", "-1"});
+  cases.push_back({gen_sample, "--seed", "18446744073709551616"});
+  for (const char* v : {"nan", "-1e999"}) cases.push_back({gen_sample, "--offset", v});
+  for (const char* v : {"inf", "-1"}) cases.push_back({gen_sample, "--spread", v});
+  for (const char* v : {"-1", "9223372036854775808"}) cases.push_back({reference, "--num-batches-tracked", v});
+  return cases;
+}
+
+class BadOptionValue : public ::testing::TestWithParam<BadOption> {};
+
+TEST_P(BadOptionValue, ExitsWithCode2AndOneLineNamingOptionAndValue) {
+  ScratchDir dir;
+  std::vector<std::string> args = GetParam().command;
+  args.push_back(GetParam().option + "=" + GetParam().value);  // "=": a value "-1" cannot pass for an option
+  const RunResult r = run_normcheck(args, dir.path());
+  EXPECT_TRUE(one_line_usage_error(r));
+  EXPECT_THAT(r.err, HasSubstr(GetParam().option));
+  // An empty value is CLI11's own error: "--seed: 1 required ... missing".
+  EXPECT_THAT(r.err, HasSubstr(GetParam().value.empty() ? "missing" : "'" + GetParam().value + "'"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BadOptionValue, ::testing::ValuesIn(bad_options()),
+                         [](const ::testing::TestParamInfo<BadOption>& i) {
+                           return option_case_name(i.param) + std::to_string(i.index);  // "-1", "+1": both "_1"
+                         });
+
+/// `--seed -1` (a separate word) is read as the value -1 and refused like `--seed=-1`.
+TEST(BadOptionValue, ANegativeSeedAsTheNextWordIsRefused) {
+  ScratchDir dir;
+  const RunResult r = run_normcheck({"run", "--tier", "never", "--seed", "-1"}, dir.path());
+  EXPECT_TRUE(one_line_usage_error(r));
+  EXPECT_THAT(r.err, HasSubstr("--seed: Expected an integer in [0, 18446744073709551615], but got '-1'"));
+}
+
+/// No false alarm: the extremes of each range are accepted, and the seed used is the one written
+/// (gen-sample prints the problem with the seed that made its data).
+TEST(GoodOptionValue, TheRangesEndsAreAcceptedAndSeedsReadAsDecimal) {
+  ScratchDir dir;
+  for (const auto& [written, used] : {std::pair{"18446744073709551615", "seed=18446744073709551615"},
+                                      std::pair{"010", "seed=10"}, std::pair{"0", "batch_norm"}}) {
+    const RunResult r = run_normcheck(
+        {"gen-sample", "--problem", "batch_norm shape=2x3", "--out", "gs", "--seed", written, "--offset", "-1e300",
+         "--spread", "0"},
+        dir.path());
+    EXPECT_EQ(r.exit_code, 0) << written << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr(used)) << written;
+  }
+  // gate: every option accepted, the run goes on to load the plugin (which fails: exit 3).
+  const RunResult gate = run_normcheck({"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--out", "report", "--seed", "0",
+                                        "--timeout-s", "0.001", "--memory-limit-mb", "1099511627776", "--shard", "4294967294/4294967295"},
+                                       dir.path());
+  EXPECT_EQ(gate.exit_code, 3) << gate.err;
+  const RunResult gate_high = run_normcheck({"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--out", "report", "--timeout-s",
+                                             "86400", "--memory-limit-mb", "0", "--shard", "0/1"},
+                                            dir.path());
+  EXPECT_EQ(gate_high.exit_code, 3) << gate_high.err;
 }
 
 }  // namespace

@@ -179,7 +179,7 @@ std::vector<BadCase> bad_cases() {
        }(),
        "Expected more than 1 value per channel when training"},
       {"NegativeBatchesTracked", good_args_with("--num-batches-tracked", "-1"),
-       "Expected num_batches_tracked >= 0"},
+       "--num-batches-tracked: Expected an integer in [0, 9223372036854775807], but got '-1'"},
       {"NonIntegerBatchesTracked", good_args_with("--num-batches-tracked", "1.5"), "--num-batches-tracked"},
       {"OutUnderAFile", good_args_with("--out", "garbage.npy/out"),
        "--out: Expected a directory at garbage.npy/out"},

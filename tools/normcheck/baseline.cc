@@ -6,12 +6,11 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "ci/report/atomic_file.h"
+#include "ci/report/strict_json.h"
 #include "tools/normcheck/cli_error.h"
 
 namespace normcheck::tool {
@@ -78,14 +77,9 @@ Expected<Baseline> parse_baseline(std::string_view text, const std::string& sour
   auto fail = [&](const std::string& expected, const std::string& got) {
     return Status::error("Expected " + expected + ", but got " + got + " in " + source);
   };
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999 (found by policy_fuzz)
-    std::string what = e.what();
-    if (const std::size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    return fail("a JSON baseline document", "a " + one_line(what));
-  }
+  Expected<json> parsed = report::parse_json_strict(text, "a JSON baseline document", source);
+  if (!parsed) return parsed.status();
+  const json& doc = *parsed;
   if (!doc.is_object()) return fail("a JSON object (a normcheck baseline)", shown(doc));
   if (Status s = unknown_keys(doc, kTopKeys, "at the top level", source); !s.ok()) return s;
   const auto version = doc.find("normcheck_baseline");
@@ -138,11 +132,9 @@ Expected<Baseline> parse_baseline(std::string_view text, const std::string& sour
 }
 
 Expected<Baseline> read_baseline(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error("Expected a readable baseline file, but got none at " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_baseline(text.str(), path);
+  Expected<std::string> text = report::read_bounded(path, "baseline file");
+  if (!text) return text.status();
+  return parse_baseline(*text, path);
 }
 
 std::string baseline_json(const std::vector<properties::RowResult>& rows, const std::string& tier, std::uint64_t seed) {

@@ -11,6 +11,7 @@
 #include "reference/reference.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/option_checks.h"
 #include "tools/normcheck/output_files.h"
 #include "tools/normcheck/sample_inputs.h"
 #include "tools/normcheck/selfcheck_cmd.h"
@@ -76,7 +77,7 @@ CLI::App* add_demo_command(CLI::App& app, DemoOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "demo", "Self-check, then evaluate two sample problems and write them as .npy (the default command)");
   cmd->add_option("--out", o.out, "Directory for the samples")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Seed of the sample data")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed of the sample data")->transform(any_seed())->capture_default_str();
   cmd->footer(kExitCodesHelp);
   return cmd;
 }

@@ -16,6 +16,7 @@
 #include "tools/normcheck/baseline.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/option_checks.h"
 #include "tools/normcheck/policy.h"
 #include "tools/normcheck/suite_run.h"
 
@@ -163,14 +164,14 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
   cmd->add_option("--dtype", o.dtypes, "Only these dtype(s) of the policy's");
   cmd->add_option("--profile", o.profiles, "Only these profile(s) of the policy's");
   cmd->add_option("--tier", o.tier, "smoke | ci | nightly")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Base seed of the run")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Base seed of the run")->transform(any_seed())->capture_default_str();
   cmd->add_option("--out", o.out, "Report directory")->capture_default_str();
   cmd->add_option("--shard", o.shard, "i/n: run every n-th row starting at i (merge with normcheck merge)")
       ->capture_default_str();
   cmd->add_option("--timeout-s", o.timeout_s, "Per-case timeout of the plugin, seconds")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(number_in(kMinTimeoutS, kMaxTimeoutS))->capture_default_str();
   cmd->add_option("--memory-limit-mb", o.memory_limit_mb, "The plugin worker's address-space limit, MiB (0: none)")
-      ->capture_default_str();
+      ->transform(integer_in(0, kMaxMemoryLimitMb))->capture_default_str();
   cmd->add_option("--worker", o.worker, "The normcheck-worker executable (default: beside normcheck)");
   cmd->add_option("--repro", o.repro, "Replay one case on the plugin: the line a failure printed after REPRO:");
   cmd->add_flag("--quiet", o.quiet, "No progress line");
@@ -211,8 +212,6 @@ int run_gate(const GateOptions& o) {
   if (dtypes.empty()) return report_usage_error("Expected --dtype among the policy's dtypes (" + names_of(policy.dtypes) + "), but got none of them");
   if (profiles.empty()) return report_usage_error("Expected --profile among the policy's profiles (" + names_of(policy.profiles) + "), but got none of them");
 
-  if (o.memory_limit_mb > (std::uint64_t{1} << 40))  // 1 EiB: past it the byte count overflows
-    return report_usage_error("Expected --memory-limit-mb up to 2^40, but got " + std::to_string(o.memory_limit_mb));
   impls::PluginOptions plugin_options;
   plugin_options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
   plugin_options.memory_limit = o.memory_limit_mb << 20;

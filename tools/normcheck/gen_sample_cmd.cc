@@ -5,6 +5,7 @@
 
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/option_checks.h"
 #include "tools/normcheck/output_files.h"
 
 namespace normcheck::tool {
@@ -14,9 +15,12 @@ CLI::App* add_gen_sample_command(CLI::App& app, GenSampleOptions& o) {
   cmd->group("");  // hidden from `normcheck --help`: a tool for developers
   cmd->add_option("--problem", o.problem, "The one-line problem descriptor")->required();
   cmd->add_option("--out", o.out, "Directory for x.npy, weight.npy, ... (created if needed)")->required();
-  CLI::Option* seed = cmd->add_option("--seed", o.spec.seed, "Seed (default: the descriptor's seed= field)");
-  cmd->add_option("--offset", o.spec.offset, "x ~ offset + spread * N(0, 1)")->capture_default_str();
-  cmd->add_option("--spread", o.spec.spread, "x ~ offset + spread * N(0, 1)")->capture_default_str();
+  CLI::Option* seed = cmd->add_option("--seed", o.spec.seed, "Seed (default: the descriptor's seed= field)")
+                           ->transform(any_seed());
+  cmd->add_option("--offset", o.spec.offset, "x ~ offset + spread * N(0, 1)")
+      ->check(number_in(-kInf, kInf))
+      ->capture_default_str();
+  cmd->add_option("--spread", o.spec.spread, "x ~ offset + spread * N(0, 1)")->check(number_in(0, kInf))->capture_default_str();
   cmd->footer(kExitCodesHelp);
   cmd->callback([&o, seed] { o.seed_given = seed->count() > 0; });
   return cmd;

@@ -31,7 +31,7 @@ int run_merge(const MergeOptions& o) {
   const Expected<report::Model> model = report::build_model(*merged, "the merged results");  // checked above
   std::printf("merge: %zu shards into %s: %s\n", shards.size(), o.out.c_str(), report::verdict_text(*model).c_str());
   std::fflush(stdout);
-  return kExitOk;
+  return model->conforming ? kExitOk : kExitCheckFailed;  // the merged run's verdict, as run and gate give it
 }
 
 }  // namespace normcheck::tool

@@ -13,8 +13,10 @@ struct MergeOptions {
 };
 
 CLI::App* add_merge_command(CLI::App& app, MergeOptions& o);
-/// Prints one line, "merge: N shards into DIR: <verdict>"; kExitOk, or kExitUsage with a one-line
-/// error naming the file (a bad shard, shards of different runs, a row in two shards).
+/// Prints one line, "merge: N shards into DIR: <verdict>" and exits with the verdict, as the run or
+/// gate that made the shards would have: kExitOk when CONFORMING, kExitCheckFailed when not (under
+/// a policy, the run conforms when every shard does). kExitUsage with a one-line error naming the
+/// file for a bad shard, shards of different runs, a row in two shards.
 int run_merge(const MergeOptions& o);
 
 }  // namespace normcheck::tool

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "ci/report/strict_json.h"
 #include "tools/normcheck/cli_error.h"
 
 namespace normcheck::tool {
@@ -114,15 +113,9 @@ Policy default_policy() {
 
 Expected<Policy> parse_policy(std::string_view text, const std::string& source) {
   const Parser ps(source);
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999 (found by policy_fuzz)
-    // e.what(): "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
-    std::string what = e.what();
-    if (const std::size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    return ps.fail("a JSON policy document", "a " + one_line(what));
-  }
+  Expected<json> parsed = report::parse_json_strict(text, "a JSON policy document", source);
+  if (!parsed) return parsed.status();
+  const json& doc = *parsed;
   if (!doc.is_object()) return ps.fail("a JSON object (a normcheck policy)", type_name(doc));
   if (Status s = ps.unknown_keys(doc, kTopKeys, "at the top level"); !s.ok()) return s;
 
@@ -195,8 +188,8 @@ Expected<Policy> parse_policy(std::string_view text, const std::string& source) 
         return Status::error("Unknown key '" + one_line(key) + "' at tolerance_multiplier in " + source +
                              " (known: float64, float32, float16, bfloat16)");
       const std::string at = "tolerance_multiplier." + key;
-      // A multiplier below 1 tightens the bound, above 1 loosens it; 1e6 is far past any honest use.
-      if (!value.is_number() || !(value.get<double>() > 0) || !(value.get<double>() <= 1e6))
+      // A multiplier below 1 tightens the bound, above 1 loosens it (up to kMaxMultiplier).
+      if (!value.is_number() || !(value.get<double>() > 0) || !(value.get<double>() <= kMaxMultiplier))
         return ps.fail("a number in (0, 1e6] at " + at, shown(value));
       for (std::size_t i = 0; i < std::size(kAllDTypes); ++i)
         if (kAllDTypes[i] == *d) p.multiplier[i] = value.get<double>();
@@ -206,12 +199,9 @@ Expected<Policy> parse_policy(std::string_view text, const std::string& source) 
 }
 
 Expected<Policy> read_policy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error("Expected a readable policy file, but got none at " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::error("Expected a readable policy file, but could not read " + path);
-  return parse_policy(text.str(), path);
+  Expected<std::string> text = report::read_bounded(path, "policy file");
+  if (!text) return text.status();
+  return parse_policy(*text, path);
 }
 
 }  // namespace normcheck::tool

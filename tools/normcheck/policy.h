@@ -23,6 +23,9 @@
 namespace normcheck::tool {
 
 inline constexpr int kPolicyVersion = 1;
+/// The largest tolerance multiplier (a policy's, or --bound-multiplier): past 1e6 a bound no longer
+/// checks anything an honest use needs.
+inline constexpr double kMaxMultiplier = 1e6;
 
 /// A row pattern that may be SKIPPED: an op, a property, or both (absent: any).
 struct SkipRule {

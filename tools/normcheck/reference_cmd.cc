@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 
 #include "reference/reference.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/option_checks.h"
 #include "tools/normcheck/output_files.h"
 #include "tools/normcheck/report_json.h"
 
@@ -40,7 +43,8 @@ CLI::App* add_reference_command(CLI::App& app, ReferenceOptions& o) {
   cmd->add_option("--running-mean", o.inputs.running_mean, "running_mean as .npy (track_running_stats=1)");
   cmd->add_option("--running-var", o.inputs.running_var, "running_var as .npy (track_running_stats=1)");
   cmd->add_option("--num-batches-tracked", o.num_batches_tracked,
-                  "num_batches_tracked before this step (default 0)");
+                  "num_batches_tracked before this step (default 0)")
+      ->transform(integer_in(0, std::numeric_limits<std::int64_t>::max()));
   cmd->add_option("--grad-output", o.inputs.grad_output, "dy as .npy (direction=backward)");
   cmd->add_option("--out", o.out, "Directory for <name>.npy and <name>_bound.npy (created if needed)")
       ->required();

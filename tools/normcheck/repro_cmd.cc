@@ -8,6 +8,8 @@
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/implementations.h"
+#include "tools/normcheck/option_checks.h"
+#include "tools/normcheck/policy.h"
 
 namespace normcheck::tool {
 
@@ -15,7 +17,7 @@ CLI::App* add_repro_command(CLI::App& app, ReproOptions& o) {
   CLI::App* cmd = app.add_subcommand("repro", "Replay one case: the line a failure printed after REPRO:");
   cmd->add_option("line", o.line, "'<descriptor> impl=NAME property=NAME'")->required();
   cmd->add_option("--bound-multiplier", o.bound_multiplier, "Tolerance multiplier on the reference's bound")
-      ->check(CLI::PositiveNumber)
+      ->check(number_in(0, kMaxMultiplier, /*lo_open=*/true))
       ->capture_default_str();
   cmd->footer(kExitCodesHelp);
   return cmd;

@@ -13,6 +13,8 @@
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/implementations.h"
+#include "tools/normcheck/option_checks.h"
+#include "tools/normcheck/policy.h"
 #include "tools/normcheck/suite_run.h"
 
 namespace normcheck::tool {
@@ -27,13 +29,13 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   cmd->add_option("--profile", o.profiles, "Profile(s): pytorch keras onnx");
   cmd->add_option("--property", o.properties, "Propert(y/ies) to run (default: all)");
   cmd->add_option("--tier", o.tier, "smoke | ci | nightly")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Base seed of the run")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Base seed of the run")->transform(any_seed())->capture_default_str();
   cmd->add_option("--out", o.out, "Report directory")->capture_default_str();
   cmd->add_flag("!--no-mutants", o.mutants, "Skip the mutants (and the kill matrix)");
   cmd->add_option("--shard", o.shard, "i/n: run every n-th row starting at i (merge with normcheck merge)")
       ->capture_default_str();
   cmd->add_option("--bound-multiplier", o.bound_multiplier, "Tolerance multiplier on the reference's bound")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(number_in(0, kMaxMultiplier, /*lo_open=*/true))->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "No progress line");
   cmd->footer(kExitCodesHelp);
   return cmd;

@@ -7,15 +7,16 @@
 
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
+#include "tools/normcheck/option_checks.h"
 
 namespace normcheck::tool {
 
 CLI::App* add_selfcheck_command(CLI::App& app, SelfcheckOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "selfcheck", "Check the reference against an independent exact oracle on small random problems");
-  cmd->add_option("--seed", o.seed, "Seed of the random problems")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed of the random problems")->transform(any_seed())->capture_default_str();
   cmd->add_option("--cases", o.cases, "Random problems per op x dtype x mode x direction group")
-      ->check(CLI::Range(1, 1000))
+      ->transform(integer_in(1, 1000))
       ->capture_default_str();
   cmd->footer(kExitCodesHelp);
   return cmd;

@@ -1,6 +1,7 @@
 #include "tools/normcheck/suite_run.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -149,9 +150,13 @@ json results_document(const SuiteMeta& meta, const std::vector<SuiteTarget>& tar
 }
 
 Status parse_shard(const std::string& text, unsigned& index, unsigned& count) {
-  unsigned i = 0, n = 1;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
+  // Decimal digits only: sscanf's %u read "-1" as 4294967295, skipped spaces and wrapped past 2^32.
+  unsigned i = 0, n = 0;
+  const char* end = text.data() + text.size();
+  const auto [slash, i_error] = std::from_chars(text.data(), end, i);
+  const bool has_slash = i_error == std::errc() && slash != end && *slash == '/';
+  const auto [stop, n_error] = std::from_chars(has_slash ? slash + 1 : end, end, n);
+  if (!has_slash || n_error != std::errc() || stop != end || n == 0 || i >= n)
     return Status::error("Expected --shard i/n with 0 <= i < n, but got '" + text + "'");
   index = i, count = n;
   return Status();

@@ -67,11 +67,55 @@ TEST(MergeCommand, MergesShardsIntoOut) {
   write_json(dir / "a.json", a);
   write_json(dir / "b.json", b);
   const RunResult run = run_normcheck({"merge", "a.json", "b.json", "--out", "merged"}, dir.path());
-  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.exit_code, 1) << run.err;  // the verdict, as the run that made the shards would exit
   EXPECT_EQ(run.out, "merge: 2 shards into merged: NOT CONFORMING (2 failed, 1 mistrusted, 5 passed, 1 skipped)\n");
   const nlohmann::json merged = nlohmann::json::parse(testing::read_text(dir / "merged/results.json"));
   EXPECT_EQ(merged["results"], rows);
   EXPECT_EQ(merged["shard"]["count"], 2);
+}
+
+/// Two shards of the sample's conforming part: cpu's and seed-groupnorm's rows without a FAILED or
+/// MISTRUSTED one (the mutant's FAILED row does not count: mutants are not under test).
+std::vector<nlohmann::json> conforming_shards(const std::string& policy) {
+  nlohmann::json a = testing::sample(), b = testing::sample();
+  const nlohmann::json rows = a["results"];
+  a["results"] = nlohmann::json::array({rows[0], rows[1]});
+  b["results"] = nlohmann::json::array({rows[4], rows[7], rows[8], rows[9]});
+  for (nlohmann::json* d : {&a, &b}) {
+    (*d)["implementations"].erase(1);  // the plugin whose rows are left out
+    (*d)["policy"] = policy.empty() ? nlohmann::json(nullptr) : nlohmann::json(policy);
+    (*d)["profile_fingerprint"] = nlohmann::json::array();
+    (*d)["summary"] = *compute_summary(*d);
+  }
+  return {a, b};
+}
+
+TEST(MergeCommand, ExitsWithTheVerdict) {
+  const ScratchDir dir;
+  std::vector<nlohmann::json> shards = conforming_shards("");
+  ASSERT_TRUE(shards[0]["summary"]["conforming"].get<bool>());
+  write_json(dir / "a.json", shards[0]);
+  write_json(dir / "b.json", shards[1]);
+  const RunResult run = run_normcheck({"merge", "a.json", "b.json", "--out", "merged"}, dir.path());
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(": CONFORMING"));
+}
+
+TEST(MergeCommand, UnderAPolicyExitsWithTheGatesVerdict) {
+  // Gate shards under a policy: every row passed, but shard b's gate found a policy violation
+  // (its summary says NOT CONFORMING): the merged run is NOT CONFORMING, and merge exits 1.
+  const ScratchDir dir;
+  std::vector<nlohmann::json> shards = conforming_shards("policy.json");
+  write_json(dir / "a.json", shards[0]);
+  write_json(dir / "b.json", shards[1]);
+  RunResult run = run_normcheck({"merge", "a.json", "b.json", "--out", "merged"}, dir.path());
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(": CONFORMING"));
+  shards[1]["summary"]["conforming"] = false;
+  write_json(dir / "b.json", shards[1]);
+  run = run_normcheck({"merge", "a.json", "b.json", "--out", "merged"}, dir.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(": NOT CONFORMING"));
 }
 
 TEST(MergeCommand, ARowInTwoShardsIsExitCodeTwo) {

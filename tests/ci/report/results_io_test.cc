@@ -50,10 +50,30 @@ TEST(ReadResults, RejectsMalformedJsonAndMissingFiles) {
   const std::string path = write_temp("nc-report-broken.json", "{\"schema\": ");
   Expected<nlohmann::json> read = read_results(path);
   ASSERT_FALSE(read);
-  EXPECT_THAT(read.message(), HasSubstr("Expected JSON in " + path + ", but got a parse error at line 1"));
+  EXPECT_THAT(read.message(), HasSubstr("Expected a JSON results document, but got a parse error at line 1"));
+  EXPECT_THAT(read.message(), HasSubstr(" in " + path));
   EXPECT_EQ(read.message().find('\n'), std::string::npos);
   Expected<nlohmann::json> none = read_results("/nonexistent/results.json");
-  EXPECT_EQ(none.message(), "Expected a readable results file at /nonexistent/results.json, but got none");
+  EXPECT_EQ(none.message(), "Expected a readable results file, but got none at /nonexistent/results.json");
+}
+
+TEST(ReadResults, RejectsADuplicateKeyNamingItAndTheFile) {
+  // Two "outcome"s in a row: a lenient reader keeps the last and could turn a FAILED row PASSED.
+  std::string text = sample().dump();
+  const std::string failed = R"("outcome":"FAILED")";
+  ASSERT_NE(text.find(failed), std::string::npos);
+  text.replace(text.find(failed), failed.size(), failed + R"(,"outcome":"PASSED")");
+  const std::string path = write_temp("nc-report-duplicate.json", text);
+  Expected<nlohmann::json> read = read_results(path);
+  ASSERT_FALSE(read);
+  EXPECT_THAT(read.message(), HasSubstr("but got the key \"outcome\" twice, at results[2].outcome in " + path));
+}
+
+TEST(ReadResults, RejectsDeepNestingInOneLine) {
+  const std::string path = write_temp("nc-report-deep.json", std::string(100'000, '['));
+  Expected<nlohmann::json> read = read_results(path);
+  ASSERT_FALSE(read);
+  EXPECT_THAT(read.message(), HasSubstr("more than 64 levels of nesting in " + path));
 }
 
 TEST(ValidateResults, NamesTheFieldThatIsWrong) {
