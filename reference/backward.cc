@@ -192,7 +192,7 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
                            : dx_bound(am, errors[k], t, st.m, grads[k].sums, gi, d.x[i], st.mean_d, st.rstd_d, dx);
   }
 
-  if (!p.affine) return;
+  if (!p.affine && !p.bias) return;  // bias without weight (keras' center=True, scale=False): dbias only
   const std::vector<std::int64_t> cshape = affine_shape(p);
   Tensor dw = Tensor::empty(t, cshape), dw_b = Tensor::empty(DType::kFloat64, cshape);
   Tensor db = Tensor::empty(t, cshape), db_b = Tensor::empty(DType::kFloat64, cshape);
@@ -210,15 +210,19 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
         xhat_err += std::fabs(d.dy[i]) * stats[k].rstd_d * centred_error(am, errors[k], d.x[i], stats[k].mean_d);
       }
     }
-    const double dgamma = certified_dgamma(sets, d, stats, c, t, r.certification);
+    if (p.affine) {
+      const double dgamma = certified_dgamma(sets, d, stats, c, t, r.certification);
+      dw.view().set_linear(c, dgamma);
+      dw_b.view().set_linear(c, dgamma_bound(am, t, g.N * g.S, abs_dy_xhat, xhat_err, dgamma));
+    }
     const double dbeta = sum_dy.is_finite() ? round_dyadic(sum_dy.value(), t) : round_to(t, sum_dy.nonfinite_value());
-    dw.view().set_linear(c, dgamma);
     db.view().set_linear(c, dbeta);
-    dw_b.view().set_linear(c, dgamma_bound(am, t, g.N * g.S, abs_dy_xhat, xhat_err, dgamma));
     db_b.view().set_linear(c, dbeta_bound(am, t, g.N * g.S, abs_dy, dbeta));
   }
-  r.dweight = std::move(dw);
-  r.dweight_bound = std::move(dw_b);
+  if (p.affine) {
+    r.dweight = std::move(dw);
+    r.dweight_bound = std::move(dw_b);
+  }
   if (p.bias) {
     r.dbias = std::move(db);
     r.dbias_bound = std::move(db_b);
