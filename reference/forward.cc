@@ -95,7 +95,7 @@ double certified_rstd(const SetStats& st, DType t, Certification& cert) {
 StatErrors stat_errors_of(const Problem& p, const Sets& sets, const SetStats& st) {
   const AccuracyModel am = AccuracyModel::for_data(p.dtype);
   if (sets.use_running_stats) return running_stat_errors(am);
-  return batch_stat_errors(am, st.m, st.mean_abs, st.dev_abs, st.var_d, st.rstd_d, held_eps(p),
+  return batch_stat_errors(am, st.m, st.mean_abs, st.dev_abs, st.var_d, st.rstd_d, effective_eps(p),
                            p.op == Op::kRmsNorm);
 }
 
@@ -182,7 +182,7 @@ void forward_outputs(const Problem& p, const Sets& sets, const Data& d, const st
 }
 
 void plain_forward(const Problem& p, const Sets& sets, const Data& d, Result& r) {
-  const double eps = held_eps(p);
+  const double eps = effective_eps(p);
   const bool rms = p.op == Op::kRmsNorm;
   const double m = static_cast<double>(sets.g.set_size);
   std::vector<SetStats> stats(static_cast<std::size_t>(sets.count()));

@@ -175,7 +175,7 @@ DD to_dd(const Rational& q, double& err) {
 }
 
 std::vector<SetStats> compute_set_stats(const Problem& p, const Sets& sets, const Data& d) {
-  const double eps = held_eps(p);
+  const double eps = effective_eps(p);
   std::vector<SetStats> stats(static_cast<std::size_t>(sets.count()));
   if (sets.use_running_stats) {
     for (std::int64_t c = 0; c < sets.g.C; ++c) {

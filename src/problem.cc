@@ -317,7 +317,7 @@ Status check_normalized_shape(const Problem& p) {
   return {};
 }
 
-/// The type a profile's framework holds eps and momentum in (see held_eps): a descriptor value
+/// The type a profile's framework holds eps and momentum in (see effective_eps): a descriptor value
 /// beyond that type's range would be held as inf.
 DType held_dtype(const Problem& p) { return p.profile == Profile::kOnnx ? DType::kFloat32 : stats_dtype(p.dtype); }
 
@@ -667,9 +667,7 @@ bool uses_running_stats(const Problem& p) { return tracks_running_stats(p) && p.
 
 DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
 
-double effective_eps(const Problem& p) { return p.eps ? *p.eps : info(p.dtype).epsilon; }
-
-double held_eps(const Problem& p) { return round_to(held_dtype(p), effective_eps(p)); }
+double effective_eps(const Problem& p) { return round_to(held_dtype(p), p.eps ? *p.eps : info(p.dtype).epsilon); }
 
 RunningWeights held_momentum(const Problem& p, std::int64_t num_batches_tracked) {
   const DType acc = stats_dtype(p.dtype);

@@ -88,7 +88,7 @@ Status CpuImplementation::run(const Problem& p, const Inputs& in, Outputs& out) 
   const bool tracked = tracks_running_stats(p);
   const bool backward = p.direction == Direction::kBackward;
   const bool use_running = uses_running_stats(p);
-  const double eps = held_eps(p);  // as the profile's framework holds it
+  const double eps = effective_eps(p);
 
   std::vector<double> gamma(static_cast<std::size_t>(C), 1.0), beta(static_cast<std::size_t>(C), 0.0);
   for (std::int64_t c = 0; c < C; ++c) {

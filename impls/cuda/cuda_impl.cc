@@ -164,7 +164,7 @@ Status CudaImplementation::run(const Problem& p, const Inputs& in, Outputs& out)
   d.op = p.op;
   d.dtype = p.dtype;
   d.g = g;
-  d.eps = held_eps(p);
+  d.eps = effective_eps(p);
   d.use_running = use_running;
   d.update_running = tracked && p.mode == Mode::kTrain;
   d.unbiased = p.profile == Profile::kPyTorch;

@@ -53,7 +53,7 @@ std::int64_t Base::element_offset(const TensorView& v, const Geometry&, std::int
   return v.offset_of_linear(i);
 }
 
-double Base::effective_eps(const Problem& p) const { return held_eps(p); }
+double Base::effective_eps(const Problem& p) const { return normcheck::effective_eps(p); }
 
 bool Base::centers(Op op) const { return op != Op::kRmsNorm; }
 

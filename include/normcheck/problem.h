@@ -116,7 +116,7 @@ std::int64_t set_index(Op op, const Geometry& g, std::int64_t n, std::int64_t c,
 /// instance_norm 3..5, group_norm 2..8, layer_norm_2d 3..5, layer_norm/rms_norm 1..8 with a
 /// non-empty normalized_shape equal to the trailing dims), C % G == 0 with 1 <= G <= C,
 /// non-negative sizes, element counts that fit in int64, eps finite and >= 0, momentum finite,
-/// both within the range of the type the profile holds them in (held_eps), bias=1 with affine=0
+/// both within the range of the type the profile holds them in (effective_eps), bias=1 with affine=0
 /// only where the profile allows it (pytorch, keras; not onnx),
 /// layout channels_last only for rank >= 3 of an op with a channel dim, permuted for rank >= 2,
 /// values with finite parameters (spread > 0; exact_pairs' mean a power of two).
@@ -124,14 +124,12 @@ Status validate(const Problem& p);
 /// validate(p), then the Geometry.
 Expected<Geometry> geometry(const Problem& p);
 
-/// The eps the descriptor names: p.eps, or the machine epsilon of p.dtype for eps=None.
+/// The eps actually used: p.eps, or the machine epsilon of p.dtype for eps=None, as p.profile's
+/// framework holds it (docs/semantics.md, "How eps and momentum are held"): rounded to float32
+/// under onnx (a float attribute), and to the type the framework computes its statistics in under
+/// keras and pytorch (float32, float64 for float64 data). The reference, the built-in
+/// implementations and the properties normalize with this value.
 double effective_eps(const Problem& p);
-
-/// eps as p.profile's framework holds it (docs/semantics.md, "How eps and momentum are held"):
-/// effective_eps(p) rounded to float32 under onnx (a float attribute), and to the type the
-/// framework computes its statistics in under keras and pytorch (float32, float64 for float64
-/// data). The reference and the built-in implementations normalize with this value.
-double held_eps(const Problem& p);
 
 /// The weights of the running-statistics update new = keep * old + take * batch, as p.profile's
 /// framework holds them (docs/semantics.md):

@@ -132,7 +132,7 @@ std::int64_t check_case(const Case& c) {
   EXPECT_TRUE(r.ok()) << to_string(p) << ": " << r.message();
   if (!r.ok()) return 0;
   const oracle::Structure st = oracle::structure_of(p);
-  Forward f{p, st, reals(c.grad_output), reals(c.running_mean), reals(c.running_var), Real(held_eps(p))};
+  Forward f{p, st, reals(c.grad_output), reals(c.running_mean), reals(c.running_var), Real(effective_eps(p))};
   std::vector<Real> x = reals(c.x), gamma = reals(c.weight), beta = reals(c.bias);
   const auto loss = [&] { return f.loss(x, gamma, beta); };
   // The scale of the gradients: |dy| |gamma| / std is at most a few hundred here.

@@ -1,7 +1,7 @@
 // eps and momentum as each profile's framework holds them (docs/semantics.md, "How eps and
 // momentum are held"): ONNX's float32 attributes, Keras' casts to its compute dtype, and a bias
 // without a weight (Keras' center=True, scale=False). Each expected value is derived here from
-// the framework's own arithmetic (a C++ float cast), never from held_eps / held_momentum.
+// the framework's own arithmetic (a C++ float cast), never from effective_eps / held_momentum.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -81,6 +81,32 @@ TEST(HeldParams, KerasSixteenBitRunningMeanUsesTheFloat32Weights) {
     // running_var: float32(momentum) * 1 + take * 0 (Keras' biased batch variance is 0).
     EXPECT_EQ(r->running_var->values()[0], round_to(t, as_float(m)));
   }
+}
+
+TEST(HeldParams, PyTorchBoundAcceptsBothOfATensMomentumHoldings) {
+  // PyTorch's kernels disagree: CUDA and the CPU's contiguous float32 path hold momentum 0.9 as
+  // float32 (keep = 1 - float(0.9) = 0.10000002), ATen's strided CPU path keeps the double
+  // (keep = 1 - 0.9 = 0.09999999999999998). On x = [0, 0] with running_var 1 the new running_var
+  // is keep: 3 ulp apart in float32. The reference stores the float32 holding and its bound
+  // covers the double's.
+  Case c;
+  c.problem = default_problem(Op::kBatchNorm, {2, 1});
+  c.problem.momentum = 0.9;
+  c.x = {0, 0};
+  c.weight = {1};
+  c.bias = {0};
+  c.running_mean = {0};
+  c.running_var = {1};
+  testing::OwnedInputs in = make_inputs(c);
+  const Expected<reference::Result> r = reference::evaluate(c.problem, in.inputs);
+  ASSERT_TRUE(r.ok()) << r.message();
+  const double as_float32 = 1 - as_float(0.9);  // exact, and a float32
+  const double as_double = round_to(DType::kFloat32, 1 - 0.9);
+  ASSERT_NE(as_float32, as_double);
+  const double got = r->running_var->values()[0], bound = r->running_var_bound->values()[0];
+  EXPECT_EQ(got, as_float32);
+  EXPECT_LE(std::fabs(as_double - got), bound) << "the double holding " << show(as_double) << " vs "
+                                               << show(got) << ", bound " << show(bound);
 }
 
 TEST(HeldParams, OnnxFloat64DataStillTakesAFloat32Epsilon) {

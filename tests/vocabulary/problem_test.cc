@@ -233,7 +233,7 @@ Problem random_problem(std::mt19937_64& rng) {
   Problem p = default_problem(op, shape, profile);
   p.dtype = kAllDTypes[pick(0, 3)];
   if (channels && shape.size() >= 3 && coin()) p.layout = Layout::kChannelsLast;
-  // eps and momentum must stay finite in the type the profile holds them in (held_eps).
+  // eps and momentum must stay finite in the type the profile holds them in (effective_eps).
   const double held_max = profile == Profile::kOnnx || p.dtype != DType::kFloat64
                               ? static_cast<double>(std::numeric_limits<float>::max())
                               : std::numeric_limits<double>::max();
@@ -690,9 +690,13 @@ TEST(ProblemEffectiveEps, NoneMeansTheDtypeMachineEpsilon) {
   EXPECT_EQ(effective_eps(rms), std::ldexp(1.0, -23));
   rms.dtype = DType::kBFloat16;
   EXPECT_EQ(effective_eps(rms), std::ldexp(1.0, -7));
+  // A given eps, as the framework holds it: float32 for bfloat16 / float32 data (the compute type).
   rms.eps = 1e-6;
+  EXPECT_EQ(effective_eps(rms), static_cast<double>(static_cast<float>(1e-6)));
+  EXPECT_EQ(effective_eps(default_problem(Op::kBatchNorm, {8, 3}, Profile::kKeras)),
+            static_cast<double>(static_cast<float>(1e-3)));
+  rms.dtype = DType::kFloat64;
   EXPECT_EQ(effective_eps(rms), 1e-6);
-  EXPECT_EQ(effective_eps(default_problem(Op::kBatchNorm, {8, 3}, Profile::kKeras)), 1e-3);
 }
 
 }  // namespace
@@ -713,11 +717,11 @@ TEST(ProblemHeldParams, EpsAsEachFrameworkHoldsIt) {
       SCOPED_TRACE(to_string(p));
       // onnx: a float attribute; keras, pytorch: the compute type, float32 unless data is float64.
       const bool narrow = profile == Profile::kOnnx || t != DType::kFloat64;
-      EXPECT_EQ(held_eps(p), narrow ? as_float(1e-5) : 1e-5);
+      EXPECT_EQ(effective_eps(p), narrow ? as_float(1e-5) : 1e-5);
     }
   }
   Problem rms = default_problem(Op::kRmsNorm, {2, 3});  // eps=None: float32's machine epsilon, exact
-  EXPECT_EQ(held_eps(rms), std::ldexp(1.0, -23));
+  EXPECT_EQ(effective_eps(rms), std::ldexp(1.0, -23));
   EXPECT_NE(as_float(1e-5), 1e-5);  // else the loop above could not tell the holdings apart
 }
 

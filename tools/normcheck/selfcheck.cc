@@ -142,7 +142,7 @@ CaseOutcome check_against_oracle(const Problem& p, const InputSet& in, const ref
   const std::vector<double> x = in.x.values(), y = r.y.values();
   const std::vector<double> gamma = in.weight ? in.weight->values() : std::vector<double>{};
   const std::vector<double> beta = in.bias ? in.bias->values() : std::vector<double>{};
-  const Rational eps = oracle::exact(held_eps(p));  // as the reference: eps as the profile holds it
+  const Rational eps = oracle::exact(effective_eps(p));
   const bool rms = p.op == Op::kRmsNorm;
   const auto sets = oracle::normalization_sets(p);
   for (std::int64_t i : elements) {
@@ -268,7 +268,7 @@ CaseOutcome pair_case(const GroupKey& g, std::mt19937_64& rng) {
   std::string failure = evaluate_checked(p, *in, r);
   if (!failure.empty()) return {0, failure + repro(p, spec)};
   const std::vector<double> x = in->x.values(), y = r.y.values();
-  const Rational eps = oracle::exact(held_eps(p));  // as the reference: eps as the profile holds it
+  const Rational eps = oracle::exact(effective_eps(p));
   CaseOutcome out;
   for (const auto& s : sets) {
     if (s.size() != 2)
