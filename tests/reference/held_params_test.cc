@@ -111,7 +111,7 @@ TEST(HeldParams, PyTorchBoundAcceptsBothOfATensMomentumHoldings) {
 
 TEST(HeldParams, OnnxFloat64DataStillTakesAFloat32Epsilon) {
   // LayerNormalization's epsilon is a float attribute whatever the data type: on float64 data
-  // y = +-1 / sqrt(1 + float(1e-5)) for x = [1, -1], hundreds of ulp from the double eps' value.
+  // y = +-1 / sqrt(1 + float(1e-5)) for x = [1, -1], 1,138 ulp from the double eps' value.
   Case c;
   c.problem = default_problem(Op::kLayerNorm, {1, 2}, Profile::kOnnx);
   c.problem.dtype = DType::kFloat64;
