@@ -55,15 +55,7 @@ Status pytorch_refusals(const Problem& p, const Geometry& g) {
 }
 
 UpdateWeights update_weights(const Problem& p, std::int64_t num_batches_tracked) {
-  UpdateWeights w;
-  if (p.profile == Profile::kPyTorch) {
-    w.take = p.momentum ? *p.momentum : 1.0 / static_cast<double>(num_batches_tracked);  // None: batch_norm only
-    w.keep = 1.0 - w.take;
-  } else {
-    w.keep = p.momentum.value_or(0.0);
-    w.take = 1.0 - w.keep;
-  }
-  return w;
+  return held_momentum(p, num_batches_tracked);
 }
 
 }  // namespace normcheck::impls

@@ -26,14 +26,14 @@ Status check_case_views(const Problem& p, const Geometry& g, const Inputs& in, c
 /// and a set of one value when batch statistics are needed (batch_norm, instance_norm).
 Status pytorch_refusals(const Problem& p, const Geometry& g);
 
-/// The running-statistics update new = keep * old + take * batch.
+/// The running-statistics update new = keep * old + take * batch with the weights as the
+/// profile's framework holds them (normcheck::held_momentum, the reference's own weights):
 ///   pytorch:     take = momentum (None: 1 / num_batches_tracked, counted first), keep = 1 - take
 ///   keras, onnx: keep = momentum, take = 1 - momentum
-/// Each weight is computed from the given number: keep = 1 - (1 - momentum) would lose
-/// log2(1 / momentum) bits (4 ulp of running_var at momentum 0.001: found by the nightly tier).
-struct UpdateWeights {
-  double keep = 0, take = 0;
-};
+/// each rounded as the framework rounds it. Each weight comes from the given number: keep = 1 -
+/// (1 - momentum) would lose log2(1 / momentum) bits (4 ulp of running_var at momentum 0.001:
+/// found by the nightly tier).
+using UpdateWeights = RunningWeights;
 UpdateWeights update_weights(const Problem& p, std::int64_t num_batches_tracked);
 
 }  // namespace normcheck::impls

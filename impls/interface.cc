@@ -93,11 +93,9 @@ Expected<OwnedOutputs> allocate_outputs(const Problem& p, const Inputs& in, cons
   o.views.num_batches_tracked = in.num_batches_tracked;
   if (p.direction == Direction::kBackward) {
     o.views.dx = poisoned(p.dtype, p.shape, o.dx);
-    if (p.affine) {
-      const std::vector<std::int64_t> ashape = affine_shape(p);
-      o.views.dweight = poisoned(p.dtype, ashape, o.dweight);
-      if (p.bias) o.views.dbias = poisoned(p.dtype, ashape, o.dbias);
-    }
+    const std::vector<std::int64_t> ashape = affine_shape(p);
+    if (p.affine) o.views.dweight = poisoned(p.dtype, ashape, o.dweight);
+    if (p.bias) o.views.dbias = poisoned(p.dtype, ashape, o.dbias);  // also without a weight (keras' center)
   }
   return o;
 }

@@ -188,7 +188,11 @@ rc::Gen<Problem> gen_problem(Op op, const Domain& d, const impls::Capabilities& 
     const bool affine_default = p.affine;
     p.affine = d.affine == Domain::Flag::kAny ? (*rc::gen::element(affine_default, !affine_default))
                                               : d.affine == Domain::Flag::kOn;
-    p.bias = p.affine && (op != Op::kRmsNorm ? *rc::gen::element(true, false) : *rc::gen::element(false, true));
+    // A bias without a weight (Keras' center=True, scale=False; ATen's weight=None) where the
+    // profile allows it; a domain that asks for affine=off has neither.
+    const bool bias_alone = d.affine == Domain::Flag::kAny && op != Op::kRmsNorm && p.profile != Profile::kOnnx;
+    p.bias = (p.affine || bias_alone) &&
+             (op != Op::kRmsNorm ? *rc::gen::element(true, false) : *rc::gen::element(false, true));
     if (op == Op::kBatchNorm || op == Op::kInstanceNorm) {
       p.track_running_stats = d.tracking == Domain::Flag::kAny ? *rc::gen::element(p.track_running_stats, !p.track_running_stats)
                                                                : d.tracking == Domain::Flag::kOn;

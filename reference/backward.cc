@@ -248,7 +248,7 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
     if (overflow_undecided(am, t, largest, exact, bound_near(dx, exact, bound_at))) bound_out[i] = kUndecided;
   }
 
-  if (!p.affine) return;
+  if (!p.affine && !p.bias) return;  // bias without weight (keras' center=True, scale=False): dbias only
   const std::vector<std::int64_t> cshape = affine_shape(p);
   Tensor dw = Tensor::empty(t, cshape), dw_b = Tensor::empty(DType::kFloat64, cshape);
   Tensor db = Tensor::empty(t, cshape), db_b = Tensor::empty(DType::kFloat64, cshape);
@@ -271,25 +271,28 @@ void backward_outputs(const Problem& p, const Sets& sets, const Data& d, const s
         xhat_err += std::fabs(d.dy[i]) * stats[k].rstd_d * centred_error(am, errors[k], d.x[i], stats[k].mean_d);
       }
     }
-    const double dgamma = certified_dgamma(sets, d, stats, c, t, r.certification);
-    const double dbeta = sum_dy.is_finite() ? round_dyadic(sum_dy.value(), t) : round_to(t, sum_dy.nonfinite_value());
-    dw.view().set_linear(c, dgamma);
-    db.view().set_linear(c, dbeta);
     const std::int64_t count = g.N * g.S;
-    auto dgamma_at = [&](double v) { return dgamma_bound(am, t, count, abs_dy_xhat, xhat_err, v); };
+    if (p.affine) {
+      const double dgamma = certified_dgamma(sets, d, stats, c, t, r.certification);
+      auto dgamma_at = [&](double v) { return dgamma_bound(am, t, count, abs_dy_xhat, xhat_err, v); };
+      const bool dgamma_undecided =
+          stats_undecided ||
+          (std::isfinite(dy_xhat) &&
+           overflow_undecided(am, t, abs_dy_xhat, dy_xhat, bound_near(dgamma, dy_xhat, dgamma_at)));
+      dw.view().set_linear(c, dgamma);
+      dw_b.view().set_linear(c, dgamma_undecided ? kUndecided : dgamma_at(dgamma));
+    }
+    const double dbeta = sum_dy.is_finite() ? round_dyadic(sum_dy.value(), t) : round_to(t, sum_dy.nonfinite_value());
     auto dbeta_at = [&](double v) { return dbeta_bound(am, t, count, abs_dy, v); };
-    const bool dgamma_undecided =
-        stats_undecided ||
-        (std::isfinite(dy_xhat) &&
-         overflow_undecided(am, t, abs_dy_xhat, dy_xhat, bound_near(dgamma, dy_xhat, dgamma_at)));
     const bool dbeta_undecided =
-        std::isfinite(dy_sum) &&
-        overflow_undecided(am, t, abs_dy, dy_sum, bound_near(dbeta, dy_sum, dbeta_at));
-    dw_b.view().set_linear(c, dgamma_undecided ? kUndecided : dgamma_at(dgamma));
+        std::isfinite(dy_sum) && overflow_undecided(am, t, abs_dy, dy_sum, bound_near(dbeta, dy_sum, dbeta_at));
+    db.view().set_linear(c, dbeta);
     db_b.view().set_linear(c, dbeta_undecided ? kUndecided : dbeta_at(dbeta));
   }
-  r.dweight = std::move(dw);
-  r.dweight_bound = std::move(dw_b);
+  if (p.affine) {
+    r.dweight = std::move(dw);
+    r.dweight_bound = std::move(dw_b);
+  }
   if (p.bias) {
     r.dbias = std::move(db);
     r.dbias_bound = std::move(db_b);

@@ -1,4 +1,5 @@
 // The running-statistics update of batch_norm and instance_norm in training mode.
+#include <algorithm>
 #include <cmath>
 
 #include "reference/internal.h"
@@ -61,6 +62,25 @@ Contribution batch_contribution(const Problem& p, const Sets& sets, const std::v
   return ct;
 }
 
+/// How far PyTorch's other kernels' weights lie from held_momentum's (docs/semantics.md): ATen's
+/// CPU path for strided input keeps the momentum a double, its contiguous path for 16-bit data
+/// with 16-bit buffers casts it to the data's type; CUDA and the CPU's float32 / float64 paths
+/// hold it as held_momentum does. Zero under keras and onnx, whose kernels agree.
+struct PyTorchSpread {
+  double keep = 0, take = 0;
+};
+PyTorchSpread pytorch_spread(const Problem& p, const RunningWeights& held, std::int64_t num_batches_tracked) {
+  PyTorchSpread s;
+  if (p.profile != Profile::kPyTorch) return s;
+  const double f = p.momentum ? *p.momentum : 1.0 / static_cast<double>(num_batches_tracked);
+  for (const DType t : {DType::kFloat64, p.dtype}) {
+    const double take = round_to(t, f), keep = round_to(t, 1.0 - take);
+    s.keep = std::max(s.keep, std::fabs(keep - held.keep));
+    s.take = std::max(s.take, std::fabs(take - held.take));
+  }
+  return s;
+}
+
 }  // namespace
 
 void running_stats_update(const Problem& p, const Sets& sets, const Data& d, const std::vector<SetStats>& stats,
@@ -85,15 +105,11 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
     return;
   }
 
-  // pytorch: new = (1 - f) old + f batch, f = momentum or 1 / num_batches_tracked (None);
-  // keras, onnx: new = momentum old + (1 - momentum) batch.
-  Rational f;
-  if (p.profile == Profile::kPyTorch) {
-    f = p.momentum ? to_rational(*p.momentum) : Rational(1) / r.num_batches_tracked;  // none: batch_norm only
-  } else {
-    f = Rational(1) - to_rational(*p.momentum);
-  }
-  const double f_d = f.convert_to<double>();
+  // new = keep old + take batch with the weights as the profile's framework holds them
+  // (held_momentum: pytorch keep = 1 - f, take = f; keras, onnx keep = momentum, take = 1 - momentum).
+  const RunningWeights w = held_momentum(p, r.num_batches_tracked);
+  const Rational keep = to_rational(w.keep), take = to_rational(w.take);
+  const PyTorchSpread spread = pytorch_spread(p, w, r.num_batches_tracked);
   const AccuracyModel am = AccuracyModel::for_data(t);
   std::vector<StatErrors> errors;
   for (const SetStats& st : stats) errors.push_back(stat_errors_of(p, sets, st));
@@ -104,26 +120,27 @@ void running_stats_update(const Problem& p, const Sets& sets, const Data& d, con
     const double old_m = d.running_mean[c], old_v = d.running_var[c];
     double new_m, new_v;
     if (ct.finite && std::isfinite(old_m) && std::isfinite(old_v)) {
-      new_m = round_rational((1 - f) * to_rational(old_m) + f * ct.mean, t);
-      new_v = round_rational((1 - f) * to_rational(old_v) + f * ct.var, t);
+      new_m = round_rational(keep * to_rational(old_m) + take * ct.mean, t);
+      new_v = round_rational(keep * to_rational(old_v) + take * ct.var, t);
     } else {
-      new_m = round_to(t, (1 - f_d) * old_m + f_d * ct.mean_d);
-      new_v = round_to(t, (1 - f_d) * old_v + f_d * ct.var_d);
+      new_m = round_to(t, w.keep * old_m + w.take * ct.mean_d);
+      new_v = round_to(t, w.keep * old_v + w.take * ct.var_d);
     }
     r.running_mean->view().set_linear(c, new_m);
     r.running_var->view().set_linear(c, new_v);
-    // The batch statistics' errors scaled by f, plus the update's own three roundings; undecided
-    // where an accumulator may overflow or the new value lies within that of the overflow threshold.
-    const double scale = std::fabs(f_d);
-    auto bound_of = [&](double updated, double old, double batch, double batch_err, bool undecided) {
-      const double err = scale * batch_err + 3 * am.u * (std::fabs((1 - f_d) * old) + std::fabs(f_d * batch));
-      const long double exact =
-          (1 - static_cast<long double>(f_d)) * old + static_cast<long double>(f_d) * batch;
+    // The batch statistics' errors scaled by take, the update's own three roundings, and under
+    // pytorch the other kernels' holdings of the momentum; undecided where an accumulator may
+    // overflow or the new value lies within that of the overflow threshold.
+    auto bound_of = [&](double fresh, double old, double batch, double batch_err, bool undecided) {
+      const double kept = std::fabs(w.keep * old), taken = std::fabs(w.take * batch);
+      const double err = std::fabs(w.take) * batch_err + 3 * am.u * (kept + taken) + spread.keep * std::fabs(old) +
+                         spread.take * std::fabs(batch);
+      const long double exact = static_cast<long double>(w.keep) * old + static_cast<long double>(w.take) * batch;
       const double ulp_at_max = ulp(t, info(t).max_finite);
       if (undecided || (ct.finite && std::isfinite(old) &&
                         straddles_overflow(exact, err + ulp_at_max, overflow_threshold(t))))
         return kUndecided;
-      return std::isfinite(updated) ? err + ulp(t, updated) : 0.0;
+      return std::isfinite(fresh) ? err + ulp(t, fresh) : 0.0;
     };
     rm_b.view().set_linear(c, bound_of(new_m, old_m, ct.mean_d, ct.mean_err, ct.mean_undecided));
     rv_b.view().set_linear(c, bound_of(new_v, old_v, ct.var_d, ct.var_err, ct.var_undecided));

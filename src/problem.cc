@@ -317,6 +317,23 @@ Status check_normalized_shape(const Problem& p) {
   return {};
 }
 
+/// The type a profile's framework holds eps and momentum in (see effective_eps): a descriptor value
+/// beyond that type's range would be held as inf.
+DType held_dtype(const Problem& p) { return p.profile == Profile::kOnnx ? DType::kFloat32 : stats_dtype(p.dtype); }
+
+Status check_held_range(const Problem& p) {
+  const DType t = held_dtype(p);
+  const std::string why = " (the " + std::string(name(p.profile)) + " profile holds it as " + std::string(name(t)) +
+                          " for " + std::string(name(p.dtype)) + " data)";
+  if (p.eps && !std::isfinite(round_to(t, *p.eps)))
+    return Status::error("Expected eps within " + std::string(name(t)) + "'s range" + why + ", but got " +
+                         shortest(*p.eps));
+  if (p.momentum && !std::isfinite(round_to(t, *p.momentum)))
+    return Status::error("Expected momentum within " + std::string(name(t)) + "'s range" + why + ", but got " +
+                         shortest(*p.momentum));
+  return {};
+}
+
 Status check_params(const Problem& p) {
   const std::string op(name(p.op));
   if (!p.eps) {
@@ -336,7 +353,12 @@ Status check_params(const Problem& p) {
     return Status::error("Expected momentum to be a finite number or 'none', but got " +
                          shortest(*p.momentum));
   }
-  if (p.bias && !p.affine) return Status::error("Expected bias=0 when affine=0, but got bias=1");
+  // Keras' center=True, scale=False and ATen's weight=None with a bias add beta without gamma;
+  // ONNX's normalization ops take a Scale input whenever they take B.
+  if (p.bias && !p.affine && p.profile == Profile::kOnnx)
+    return Status::error("Expected bias=0 when affine=0 under the onnx profile (ONNX takes B only with Scale), "
+                         "but got bias=1");
+  NC_RETURN_IF_ERROR(check_held_range(p));
   if (p.track_running_stats && !has_running_stats(p.op)) {
     return Status::error("Expected track_running_stats=0 for " + op +
                          ", which has no running statistics, but got 1");
@@ -645,6 +667,35 @@ bool uses_running_stats(const Problem& p) { return tracks_running_stats(p) && p.
 
 DType stats_dtype(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
 
-double effective_eps(const Problem& p) { return p.eps ? *p.eps : info(p.dtype).epsilon; }
+double effective_eps(const Problem& p) { return round_to(held_dtype(p), p.eps ? *p.eps : info(p.dtype).epsilon); }
+
+RunningWeights held_momentum(const Problem& p, std::int64_t num_batches_tracked) {
+  const DType acc = stats_dtype(p.dtype);
+  RunningWeights w;
+  switch (p.profile) {
+    case Profile::kPyTorch: {
+      // The module passes momentum, or 1.0 / num_batches_tracked for None, as a Python float;
+      // ATen casts it to acc_t and forms 1 - momentum in acc_t.
+      const double f = p.momentum ? *p.momentum : 1.0 / static_cast<double>(num_batches_tracked);
+      w.take = round_to(acc, f);
+      w.keep = round_to(acc, 1.0 - w.take);  // exact in double, then one rounding to acc
+      break;
+    }
+    case Profile::kKeras: {
+      // moving * momentum + batch * (1.0 - momentum): both Python floats, cast to the compute dtype.
+      const double m = p.momentum.value_or(0.0);
+      w.keep = round_to(acc, m);
+      w.take = round_to(acc, 1.0 - m);
+      break;
+    }
+    case Profile::kOnnx: {
+      // momentum is a float attribute; ONNX Runtime forms (1. - momentum) in double, cast to T.
+      w.keep = round_to(DType::kFloat32, p.momentum.value_or(0.0));
+      w.take = round_to(acc, 1.0 - w.keep);
+      break;
+    }
+  }
+  return w;
+}
 
 }  // namespace normcheck

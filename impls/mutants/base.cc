@@ -349,7 +349,7 @@ Status Base::run(const Problem& p, const Inputs& in, Outputs& out) {
   w.beta.assign(static_cast<std::size_t>(w.g.C), 0.0);
   for (std::int64_t c = 0; c < w.g.C; ++c) {
     if (p.affine) w.gamma[static_cast<std::size_t>(c)] = w.acc(in.weight->get_linear(c));
-    if (p.affine && p.bias) w.beta[static_cast<std::size_t>(c)] = w.acc(in.bias->get_linear(c));
+    if (p.bias) w.beta[static_cast<std::size_t>(c)] = w.acc(in.bias->get_linear(c));
   }
   w.use_running = normalizes_with_running_stats(p);
 

@@ -106,7 +106,7 @@ class Base : public Implementation {
   virtual std::int64_t element_offset(const TensorView& v, const Geometry& g, std::int64_t i) const;
 
   // ---- Statistics ----------------------------------------------------------------------------
-  /// The eps actually added to the variance.
+  /// The eps actually added to the variance (normcheck::effective_eps: as the profile's framework holds it).
   virtual double effective_eps(const Problem& p) const;
   /// Whether op subtracts the mean (every op but rms_norm).
   virtual bool centers(Op op) const;

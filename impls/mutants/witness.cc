@@ -63,10 +63,10 @@ Expected<WitnessInputs> make_witness_inputs(const Problem& p) {
   if (p.affine) {
     o.weight = Tensor::from_values(p.dtype, ashape, values(an, 0.5, 1.5));
     o.inputs.weight = o.weight.view();
-    if (p.bias) {
-      o.bias = Tensor::from_values(p.dtype, ashape, values(an, -1, 1));
-      o.inputs.bias = o.bias.view();
-    }
+  }
+  if (p.bias) {  // also without a weight (Keras' center=True, scale=False)
+    o.bias = Tensor::from_values(p.dtype, ashape, values(an, -1, 1));
+    o.inputs.bias = o.bias.view();
   }
   if (tracks_running_stats(p)) {
     const std::int64_t C = p.shape[1];

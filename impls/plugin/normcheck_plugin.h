@@ -86,14 +86,17 @@ typedef enum nc_status {
 
 /* The numbers that go with the op. Read-only except num_batches_tracked (forward only). */
 typedef struct nc_params {
-  double eps;                  /* the eps to use (eps=None already resolved to the dtype's epsilon) */
+  double eps;                  /* the descriptor's eps as a double (eps=None resolved to the dtype's
+                                  epsilon), NOT rounded as the profile's framework holds it: round it
+                                  as your framework does (docs/semantics.md; onnx: a float32) */
   int32_t eps_is_none;         /* 1: the descriptor said eps=none (rms_norm's default) */
   int32_t has_momentum;        /* 0: momentum=None, a cumulative moving average (pytorch profile) */
-  double momentum;             /* the momentum when has_momentum, else 0 */
+  double momentum;             /* the descriptor's momentum as a double when has_momentum, else 0;
+                                  not rounded, as eps */
   int64_t num_groups;          /* group_norm: G (C % G == 0); 1 for the other ops */
   int32_t normalized_ndim;     /* layer_norm / rms_norm: how many trailing dims are normalized; else 0 */
   int32_t affine;              /* 1: weight (gamma) is applied */
-  int32_t bias;                /* 1: bias (beta) is added (only with affine) */
+  int32_t bias;                /* 1: bias (beta) is added, also without a weight (pytorch, keras) */
   int32_t track_running_stats; /* batch_norm / instance_norm: running buffers are passed */
   int32_t training;            /* 1 when mode == NC_MODE_TRAIN */
   int32_t profile;             /* nc_profile, same as nc_problem.profile */
@@ -121,7 +124,7 @@ typedef struct nc_problem {
 typedef struct nc_tensors {
   const DLTensor* x;           /* problem.shape, in problem.layout */
   const DLTensor* weight;      /* affine: (C), or normalized_shape for layer_norm / rms_norm */
-  const DLTensor* bias;        /* affine && bias: same shape as weight */
+  const DLTensor* bias;        /* bias (with or without affine): weight's shape */
   DLTensor* running_mean;      /* in/out, (C): track_running_stats (batch_norm, instance_norm) */
   DLTensor* running_var;       /* in/out, (C) */
   const DLTensor* grad_output; /* backward: dy, problem.shape, in problem.layout */
@@ -130,7 +133,7 @@ typedef struct nc_tensors {
   DLTensor* rstd;              /* out, (num_sets); when requested */
   DLTensor* dx;                /* backward out: problem.shape, in problem.layout */
   DLTensor* dweight;           /* backward out: weight's shape, when affine */
-  DLTensor* dbias;             /* backward out: when affine && bias */
+  DLTensor* dbias;             /* backward out: when bias */
 } nc_tensors;
 
 /* supports: 1 when forward (and backward, for direction=backward) will handle the problem,

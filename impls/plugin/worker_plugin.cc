@@ -80,7 +80,10 @@ nc_problem to_nc_problem(const Problem& p, const std::string& line, std::int64_t
   q.ndim = static_cast<std::int32_t>(p.shape.size());
   for (std::size_t i = 0; i < p.shape.size() && i < NC_MAX_NDIM; ++i) q.shape[i] = p.shape[i];
   nc_params& a = q.params;
-  a.eps = effective_eps(p);
+  // The descriptor's numbers, as a user passes them to the framework's API, not effective_eps /
+  // held_momentum: the plugin's framework rounds them as it holds them (docs/plugin-abi.md), so a
+  // Keras port gets 0.99 for momentum and forms its own 1.0 - momentum.
+  a.eps = p.eps ? *p.eps : info(p.dtype).epsilon;
   a.eps_is_none = p.eps ? 0 : 1;
   a.has_momentum = p.momentum ? 1 : 0;
   a.momentum = p.momentum.value_or(0.0);
@@ -89,7 +92,7 @@ nc_problem to_nc_problem(const Problem& p, const std::string& line, std::int64_t
                           ? static_cast<std::int32_t>(p.normalized_shape.size())
                           : 0;
   a.affine = p.affine ? 1 : 0;
-  a.bias = p.affine && p.bias ? 1 : 0;
+  a.bias = p.bias ? 1 : 0;
   a.track_running_stats = tracks_running_stats(p) ? 1 : 0;
   a.training = p.mode == Mode::kTrain ? 1 : 0;
   a.profile = q.profile;

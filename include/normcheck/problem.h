@@ -64,7 +64,7 @@ struct Problem {
   /// nullopt means "momentum=None": cumulative moving average (pytorch profile only).
   std::optional<double> momentum = 0.1;
   bool affine = true;  ///< a weight (gamma) is applied
-  bool bias = true;    ///< a bias (beta) is added (only meaningful with affine)
+  bool bias = true;    ///< a bias (beta) is added; without affine only where the profile allows it (not onnx)
   bool track_running_stats = true;  ///< batch_norm / instance_norm only
   Mode mode = Mode::kTrain;
   std::int64_t num_groups = 1;                   ///< group_norm only
@@ -116,14 +116,34 @@ std::int64_t set_index(Op op, const Geometry& g, std::int64_t n, std::int64_t c,
 /// instance_norm 3..5, group_norm 2..8, layer_norm_2d 3..5, layer_norm/rms_norm 1..8 with a
 /// non-empty normalized_shape equal to the trailing dims), C % G == 0 with 1 <= G <= C,
 /// non-negative sizes, element counts that fit in int64, eps finite and >= 0, momentum finite,
+/// both within the range of the type the profile holds them in (effective_eps), bias=1 with affine=0
+/// only where the profile allows it (pytorch, keras; not onnx),
 /// layout channels_last only for rank >= 3 of an op with a channel dim, permuted for rank >= 2,
 /// values with finite parameters (spread > 0; exact_pairs' mean a power of two).
 Status validate(const Problem& p);
 /// validate(p), then the Geometry.
 Expected<Geometry> geometry(const Problem& p);
 
-/// The eps actually used: p.eps, or the machine epsilon of p.dtype for eps=None.
+/// The eps actually used: p.eps, or the machine epsilon of p.dtype for eps=None, as p.profile's
+/// framework holds it (docs/semantics.md, "How eps and momentum are held"): rounded to float32
+/// under onnx (a float attribute), and to the type the framework computes its statistics in under
+/// keras and pytorch (float32, float64 for float64 data). The reference, the built-in
+/// implementations and the properties normalize with this value.
 double effective_eps(const Problem& p);
+
+/// The weights of the running-statistics update new = keep * old + take * batch, as p.profile's
+/// framework holds them (docs/semantics.md):
+///   pytorch: take = momentum (None: 1.0 / num_batches_tracked, counted first) cast to the
+///            accumulation type, keep = 1 - take in that type (ATen's `1 - momentum`)
+///   keras:   keep = momentum, take = 1.0 - momentum in Python's double, each cast to the compute
+///            dtype (so keep + take need not be 1)
+///   onnx:    keep = momentum as a float32 attribute, take = 1 - keep in the data's type
+/// The accumulation / compute type is stats_dtype(p.dtype). Precondition: p is valid; a
+/// num_batches_tracked >= 1 when p.momentum is none.
+struct RunningWeights {
+  double keep = 0, take = 0;
+};
+RunningWeights held_momentum(const Problem& p, std::int64_t num_batches_tracked);
 
 /// The shape of weight and bias (and dweight, dbias): normalized_shape for layer_norm / rms_norm,
 /// else (C) = (shape[1]). Precondition: p is valid.

@@ -2,6 +2,7 @@
 /// What the implementation families' tests share: seeded uniform inputs for a problem, one call
 /// of an implementation into guarded NaN-poisoned outputs, and a bitwise fingerprint of every
 /// output. (The property suite generates its own inputs from the descriptor: properties/inputs.h.)
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -49,10 +50,10 @@ inline OwnedInputs make_inputs(const Problem& p, const DataSpec& d, std::optiona
   if (p.affine) {
     o.weight = Tensor::from_values(p.dtype, ashape, values(an, 0.5, 1.5));
     o.inputs.weight = o.weight.view();
-    if (p.bias) {
-      o.bias = Tensor::from_values(p.dtype, ashape, values(an, -1, 1));
-      o.inputs.bias = o.bias.view();
-    }
+  }
+  if (p.bias) {  // also without a weight (Keras' center=True, scale=False)
+    o.bias = Tensor::from_values(p.dtype, ashape, values(an, -1, 1));
+    o.inputs.bias = o.bias.view();
   }
   if (tracks_running_stats(p)) {
     o.running_mean = Tensor::from_values(p.dtype, {p.shape[1]}, values(p.shape[1], -1, 1));
@@ -86,6 +87,23 @@ inline RunResult run_impl(impls::Implementation& impl, const Problem& p, const I
   r.status = impl.run(p, in, r.out.views);
   if (r.status.ok()) r.status = r.out.check_guards();
   return r;
+}
+
+/// Issue 12 item 3's case: onnx batch_norm training on x = [10000, 10000] (one channel) with
+/// running_mean 0 and momentum 0.99. The new running_mean impl stores, or NaN if it refuses.
+inline double onnx_momentum_case_running_mean(impls::Implementation& impl) {
+  Problem p = default_problem(Op::kBatchNorm, {2, 1}, Profile::kOnnx);
+  p.momentum = 0.99;
+  OwnedInputs in = make_inputs(p, {.offset = 10000, .spread = 1, .constant = true, .seed = 1});
+  in.running_mean.view().set_linear(0, 0.0);
+  const RunResult r = run_impl(impl, p, in.inputs);
+  return r.status.ok() ? r.out.views.running_mean->get_linear(0) : std::nan("");
+}
+/// ... and what ONNX Runtime stores there: its momentum is a float attribute, so
+/// 10000 * (1 - float(0.99)) (exact in double) rounded once to float32: 99.99991, not 100.
+inline double onnx_momentum_case_expected() {
+  const double keep = static_cast<float>(0.99);
+  return static_cast<float>(10000 * (1 - keep));
 }
 
 /// The bits of every element of a view in logical order (as doubles; NaN payloads aside).

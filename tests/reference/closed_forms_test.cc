@@ -67,7 +67,7 @@ TEST(ClosedForms, TwoElementsNormalizeToPlusMinusSqrtOfVOverVPlusEps) {
         ASSERT_TRUE(r.ok()) << r.message();
         // sqrt(v / (v + eps)) = 1 / sqrt((v + eps) / v), v = ((a - b) / 2)^2.
         const Q half = (exact(a) - exact(b)) / 2, v = half * half;
-        const double magnitude = oracle::round_sqrt_form(Q(1), (v + exact(*p.eps)) / v, Q(0), t);
+        const double magnitude = oracle::round_sqrt_form(Q(1), (v + exact(oracle::eps_of(p))) / v, Q(0), t);
         const double sign = a > b ? 1.0 : -1.0;
         const std::vector<double> y = r->y.values();
         EXPECT_TRUE(same_value(y[0], sign * magnitude))
@@ -110,7 +110,7 @@ TEST(ClosedForms, TwoElementsWithAffineAreGammaTimesTheClosedFormPlusBeta) {
         testing::OwnedInputs in = make_inputs(c);
         const Expected<reference::Result> r = reference::evaluate(p, in.inputs);
         ASSERT_TRUE(r.ok()) << r.message();
-        const Q half = (exact(a) - exact(b)) / 2, v = half * half, W = (v + exact(*p.eps)) / v;
+        const Q half = (exact(a) - exact(b)) / 2, v = half * half, W = (v + exact(oracle::eps_of(p))) / v;
         const std::vector<double> y = r->y.values();
         for (int e = 0; e < 2; ++e) {
           const std::size_t k = asize == 1 ? 0 : static_cast<std::size_t>(e);
@@ -215,7 +215,7 @@ TEST(ClosedForms, AConstantSetGivesExactlyBeta) {
             // The saved statistics: the offset itself and 1 / sqrt(eps), correctly rounded.
             const DType sdt = reference::stats_dtype(t);
             for (double m : r->mean->values()) EXPECT_EQ(m, round_to(sdt, round_to(t, offset)));
-            const double rstd = oracle::round_sqrt_form(Q(1), exact(*p.eps), Q(0), sdt);
+            const double rstd = oracle::round_sqrt_form(Q(1), exact(oracle::eps_of(p)), Q(0), sdt);
             for (double v : r->rstd->values()) EXPECT_EQ(v, rstd);
             if (dir == Direction::kBackward) {
               // xhat = 0: dweight = 0 exactly.

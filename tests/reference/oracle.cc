@@ -219,9 +219,19 @@ SumDecision round_sqrt_sum(std::vector<SqrtTerm> terms, DType t) {
 
 DType stats_dtype_of(DType data) { return data == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32; }
 
+namespace {
+/// v in the type a profile's framework computes in (float32 unless the data is float64), by a
+/// C++ cast rather than normcheck's round_to.
+double in_compute_type(const Problem& p, double v) {
+  return p.dtype == DType::kFloat64 ? v : static_cast<double>(static_cast<float>(v));
+}
+/// v as a float32 attribute (ONNX's epsilon and momentum).
+double as_attribute(double v) { return static_cast<double>(static_cast<float>(v)); }
+}  // namespace
+
 double eps_of(const Problem& p) {
-  if (p.eps) return *p.eps;
-  return std::ldexp(1.0, 1 - info(p.dtype).precision);
+  const double eps = p.eps ? *p.eps : std::ldexp(1.0, 1 - info(p.dtype).precision);
+  return p.profile == Profile::kOnnx ? as_attribute(eps) : in_compute_type(p, eps);
 }
 
 Structure structure_of(const Problem& p) {
@@ -360,16 +370,23 @@ Outputs solve(const Case& cs) {
     out.running_var = cs.running_var;
     out.num_batches_tracked = cs.num_batches_tracked;
     if (p.mode == Mode::kTrain) {
-      Rational keep, take;  // new = keep * old + take * batch
+      // new = keep * old + take * batch, each weight as the framework forms it (docs/semantics.md).
+      double keep_d = 0, take_d = 0;
       if (p.profile == Profile::kPyTorch) {
         if (p.op == Op::kBatchNorm) out.num_batches_tracked = cs.num_batches_tracked + 1;  // InstanceNorm: never
-        const Rational f = p.momentum ? exact(*p.momentum) : Rational(1) / out.num_batches_tracked;
-        keep = 1 - f;
-        take = f;
+        // ATen: momentum (Python's 1.0 / num_batches_tracked for None) cast to acc_t, 1 - momentum in acc_t.
+        take_d = in_compute_type(p, p.momentum ? *p.momentum : 1.0 / static_cast<double>(out.num_batches_tracked));
+        keep_d = in_compute_type(p, 1.0 - take_d);
+      } else if (p.profile == Profile::kKeras) {
+        // moving * momentum + batch * (1.0 - momentum), both Python floats cast to the compute dtype.
+        keep_d = in_compute_type(p, *p.momentum);
+        take_d = in_compute_type(p, 1.0 - *p.momentum);
       } else {
-        keep = exact(*p.momentum);
-        take = 1 - keep;
+        // ONNX Runtime: the float attribute, and (1. - momentum) cast to the data's type.
+        keep_d = as_attribute(*p.momentum);
+        take_d = in_compute_type(p, 1.0 - keep_d);
       }
+      const Rational keep = exact(keep_d), take = exact(take_d);
       const bool unbiased = p.profile == Profile::kPyTorch;
       const std::int64_t C = st.affine_size, N = p.shape[0];
       for (std::int64_t c = 0; c < C; ++c) {
@@ -416,7 +433,7 @@ Outputs solve(const Case& cs) {
       for (std::int64_t i : mem) (*out.dx)[i] = round_sqrt_form(G[i] - c1 - (X[i] - mean[k]) * w, V[k], 0, t);
     }
   }
-  if (!p.affine) return out;
+  if (!p.affine && !p.bias) return out;
   // dweight_a = sum over elements with affine index a of dy (x - mean) / sqrt(V), one term per set.
   std::vector<std::map<std::int64_t, Rational>> per_set(static_cast<std::size_t>(st.affine_size));
   std::vector<Rational> db(static_cast<std::size_t>(st.affine_size), Rational(0));
@@ -425,8 +442,8 @@ Outputs solve(const Case& cs) {
     per_set[a][stat_set_of(i)] += DY[i] * (X[i] - mu_of(i));
     db[a] += DY[i];
   }
-  out.dweight.emplace();
-  for (std::int64_t a = 0; a < st.affine_size; ++a) {
+  if (p.affine) out.dweight.emplace();
+  for (std::int64_t a = 0; p.affine && a < st.affine_size; ++a) {
     std::vector<SqrtTerm> terms;
     for (const auto& [k, A] : per_set[a]) terms.push_back({A, running ? run_V[k] : V[k]});
     const SumDecision d = round_sqrt_sum(std::move(terms), t);

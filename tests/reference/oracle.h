@@ -93,7 +93,8 @@ struct Outputs {
 
 /// The oracle's stats dtype rule (docs: mean/rstd saved in the accumulation type).
 DType stats_dtype_of(DType data);
-/// eps, or the dtype's machine epsilon 2^(1-p) for eps=None.
+/// eps, or the dtype's machine epsilon 2^(1-p) for eps=None, as the profile's framework holds
+/// it: a float32 under onnx, the compute type (float32 unless the data is float64) otherwise.
 double eps_of(const Problem& p);
 
 /// Solves the case. Preconditions: the problem is valid, every input finite, and every V > 0

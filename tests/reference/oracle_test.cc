@@ -111,7 +111,8 @@ class CaseMaker {
     if (op == Op::kBatchNorm) p.track_running_stats = coin(0.75);
     if (op == Op::kInstanceNorm) p.track_running_stats = coin(0.5);
     p.affine = op == Op::kInstanceNorm ? coin(0.6) : coin(0.85);
-    p.bias = p.affine && op != Op::kRmsNorm && coin(0.75);
+    // A bias without weight (Keras' center=True, scale=False) wherever the profile allows it.
+    p.bias = op != Op::kRmsNorm && (p.affine || profile != Profile::kOnnx) && coin(0.75);
     if (has_running) {
       const int r = pick(4);
       // momentum=none (the cumulative average) is batch_norm's; instance_norm refuses it (errors_test).
@@ -226,7 +227,7 @@ class CaseMaker {
     cov.note(std::string("mode:") + std::string(name(mode)));
     cov.note(std::string("profile:") + std::string(name(profile)));
     cov.note(std::string("direction:") + std::string(name(dir)));
-    if (!p.affine) cov.note("affine=0");
+    if (!p.affine) cov.note(p.bias ? "affine=0,bias=1" : "affine=0");
     if (p.affine && !p.bias) cov.note("affine=1,bias=0");
     if (p.affine && p.bias) cov.note("affine=1,bias=1");
     if (tracks_running_stats(p)) {
@@ -392,6 +393,7 @@ TEST_P(ReferenceVsOracle, EveryOutputIsTheCorrectlyRoundedExactValue) {
   }
   if (op != Op::kRmsNorm) {
     EXPECT_GT(cov.count("affine=1,bias=1"), 0);
+    EXPECT_GT(cov.count("affine=0,bias=1"), 0);
   }
   EXPECT_GT(cov.count("affine=0"), 0);
   if (op == Op::kBatchNorm || op == Op::kInstanceNorm) {

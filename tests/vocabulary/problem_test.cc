@@ -201,11 +201,12 @@ Problem random_problem(std::mt19937_64& rng) {
     return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
   };
   auto coin = [&rng] { return (rng() & 1) != 0; };
-  // Any finite double, from raw bits so that every exponent and subnormals turn up.
-  auto any_double = [&rng] {
+  // Any finite double up to `limit` in magnitude, from raw bits so that every exponent and
+  // subnormals turn up.
+  auto any_double = [&rng](double limit = std::numeric_limits<double>::max()) {
     while (true) {
       const double d = std::bit_cast<double>(rng());
-      if (std::isfinite(d)) return d;
+      if (std::isfinite(d) && std::fabs(d) <= limit) return d;
     }
   };
   const Op op = kAllOps[pick(0, 5)];
@@ -232,11 +233,15 @@ Problem random_problem(std::mt19937_64& rng) {
   Problem p = default_problem(op, shape, profile);
   p.dtype = kAllDTypes[pick(0, 3)];
   if (channels && shape.size() >= 3 && coin()) p.layout = Layout::kChannelsLast;
+  // eps and momentum must stay finite in the type the profile holds them in (effective_eps).
+  const double held_max = profile == Profile::kOnnx || p.dtype != DType::kFloat64
+                              ? static_cast<double>(std::numeric_limits<float>::max())
+                              : std::numeric_limits<double>::max();
   switch (pick(0, 3)) {
     case 0:
       break;  // the default
     case 1:
-      p.eps = std::abs(any_double());
+      p.eps = std::abs(any_double(held_max));
       break;
     case 2:
       p.eps = std::pow(10.0, static_cast<double>(-pick(1, 12)));
@@ -249,7 +254,7 @@ Problem random_problem(std::mt19937_64& rng) {
     case 0:
       break;
     case 1:
-      p.momentum = any_double();
+      p.momentum = any_double(held_max);
       break;
     case 2:
       p.momentum = static_cast<double>(pick(0, 1000)) / 1000;
@@ -259,7 +264,7 @@ Problem random_problem(std::mt19937_64& rng) {
       break;
   }
   p.affine = coin();
-  p.bias = p.affine && coin();
+  p.bias = coin() && (p.affine || profile != Profile::kOnnx);  // a bias without weight: not onnx
   if (op == Op::kBatchNorm || op == Op::kInstanceNorm) p.track_running_stats = coin();
   p.mode = coin() ? Mode::kTrain : Mode::kEval;
   p.direction = coin() ? Direction::kForward : Direction::kBackward;
@@ -326,8 +331,26 @@ TEST(ParseProblem, AMissingBiasFollowsAffineZero) {
   EXPECT_FALSE(parsed("batch_norm shape=8x3 affine=0").bias);
   EXPECT_TRUE(parsed("batch_norm shape=8x3 affine=1").bias);
   EXPECT_FALSE(parsed("batch_norm shape=8x3 bias=0").bias);
-  EXPECT_THAT(parse_error("batch_norm shape=8x3 affine=0 bias=1"),
-              HasSubstr("Expected bias=0 when affine=0, but got bias=1"));
+  EXPECT_FALSE(parsed("batch_norm shape=8x3 affine=0 profile=keras").bias);
+}
+
+TEST(ParseProblem, ABiasWithoutWeightWhereTheFrameworkAllowsIt) {
+  // Keras' center=True, scale=False; ATen's native_batch_norm / layer_norm / group_norm with
+  // weight=None and a bias. ONNX's normalization ops take B only with Scale.
+  for (const char* line : {"batch_norm shape=8x3 profile=keras affine=0 bias=1",
+                           "layer_norm shape=4x6 profile=keras affine=0 bias=1 normalized_shape=6",
+                           "group_norm shape=2x4x3 profile=keras affine=0 bias=1 groups=2",
+                           "batch_norm shape=8x3 affine=0 bias=1"}) {
+    SCOPED_TRACE(line);
+    const Problem p = parsed(line);
+    EXPECT_FALSE(p.affine);
+    EXPECT_TRUE(p.bias);
+    EXPECT_NE(to_string(p).find(" affine=0 bias=1 "), std::string::npos) << to_string(p);
+    expect_round_trip(p);
+  }
+  EXPECT_THAT(parse_error("batch_norm shape=8x3 profile=onnx affine=0 bias=1"),
+              HasSubstr("Expected bias=0 when affine=0 under the onnx profile (ONNX takes B only with Scale), "
+                        "but got bias=1"));
 }
 
 TEST(ParseProblem, FieldsInAnyOrderAndBooleanWords) {
@@ -550,10 +573,12 @@ TEST(ValidateProblem, EpsMomentumAndFlags) {
   EXPECT_THAT(validate_error(bn),
               HasSubstr("Expected a momentum value under the onnx profile (momentum=none is PyTorch's "
                         "cumulative average), but got none"));
-  Problem gn = default_problem(Op::kGroupNorm, {2, 4});
+  Problem gn = default_problem(Op::kGroupNorm, {2, 4}, Profile::kOnnx);
   gn.affine = false;
-  EXPECT_THAT(validate_error(gn), HasSubstr("Expected bias=0 when affine=0, but got bias=1"));
+  EXPECT_THAT(validate_error(gn), HasSubstr("Expected bias=0 when affine=0 under the onnx profile"));
   gn.bias = false;
+  EXPECT_TRUE(validate(gn).ok());
+  gn.profile = Profile::kKeras, gn.bias = true;  // center=True, scale=False
   EXPECT_TRUE(validate(gn).ok());
   for (Op op : {Op::kLayerNorm, Op::kGroupNorm, Op::kRmsNorm, Op::kLayerNorm2d}) {
     Problem p = default_problem(op, {2, 4, 3});
@@ -568,6 +593,23 @@ TEST(ValidateProblem, EpsMomentumAndFlags) {
   rms.eps = std::nullopt;
   rms.profile = Profile::kKeras;
   EXPECT_TRUE(validate(rms).ok());  // eps=none is rms_norm's, whatever the profile
+}
+
+TEST(ValidateProblem, EpsAndMomentumWithinTheTypeTheProfileHoldsThemIn) {
+  // onnx holds both as float32 attributes; keras and pytorch in the compute type (float64 for
+  // float64 data): a value that type cannot hold would become inf.
+  Problem bn = default_problem(Op::kBatchNorm, {8, 3}, Profile::kOnnx);
+  bn.dtype = DType::kFloat64;
+  bn.eps = 1e39;
+  EXPECT_THAT(validate_error(bn), HasSubstr("Expected eps within float32's range (the onnx profile holds it as "
+                                            "float32 for float64 data), but got 1e+39"));
+  bn.profile = Profile::kKeras;
+  EXPECT_TRUE(validate(bn).ok()) << validate(bn).message();
+  bn.dtype = DType::kBFloat16, bn.eps = 1e-3, bn.momentum = -1e39;
+  EXPECT_THAT(validate_error(bn), HasSubstr("Expected momentum within float32's range (the keras profile holds it "
+                                            "as float32 for bfloat16 data), but got -1e+39"));
+  bn.momentum = -3e38;  // rounds to a finite float32
+  EXPECT_TRUE(validate(bn).ok()) << validate(bn).message();
 }
 
 TEST(ValidateProblem, ChannelsLastNeedsAChannelDimAndRank3) {
@@ -648,9 +690,13 @@ TEST(ProblemEffectiveEps, NoneMeansTheDtypeMachineEpsilon) {
   EXPECT_EQ(effective_eps(rms), std::ldexp(1.0, -23));
   rms.dtype = DType::kBFloat16;
   EXPECT_EQ(effective_eps(rms), std::ldexp(1.0, -7));
+  // A given eps, as the framework holds it: float32 for bfloat16 / float32 data (the compute type).
   rms.eps = 1e-6;
+  EXPECT_EQ(effective_eps(rms), static_cast<double>(static_cast<float>(1e-6)));
+  EXPECT_EQ(effective_eps(default_problem(Op::kBatchNorm, {8, 3}, Profile::kKeras)),
+            static_cast<double>(static_cast<float>(1e-3)));
+  rms.dtype = DType::kFloat64;
   EXPECT_EQ(effective_eps(rms), 1e-6);
-  EXPECT_EQ(effective_eps(default_problem(Op::kBatchNorm, {8, 3}, Profile::kKeras)), 1e-3);
 }
 
 }  // namespace
@@ -658,6 +704,64 @@ TEST(ProblemEffectiveEps, NoneMeansTheDtypeMachineEpsilon) {
 
 namespace normcheck {
 namespace {
+
+/// v cast to float32 by the C++ conversion (round to nearest even), independent of round_to.
+double as_float(double v) { return static_cast<double>(static_cast<float>(v)); }
+
+TEST(ProblemHeldParams, EpsAsEachFrameworkHoldsIt) {
+  for (DType t : kAllDTypes) {
+    for (Profile profile : kAllProfiles) {
+      Problem p = default_problem(Op::kLayerNorm, {2, 3}, profile);
+      p.dtype = t;
+      p.eps = 1e-5;
+      SCOPED_TRACE(to_string(p));
+      // onnx: a float attribute; keras, pytorch: the compute type, float32 unless data is float64.
+      const bool narrow = profile == Profile::kOnnx || t != DType::kFloat64;
+      EXPECT_EQ(effective_eps(p), narrow ? as_float(1e-5) : 1e-5);
+    }
+  }
+  Problem rms = default_problem(Op::kRmsNorm, {2, 3});  // eps=None: float32's machine epsilon, exact
+  EXPECT_EQ(effective_eps(rms), std::ldexp(1.0, -23));
+  EXPECT_NE(as_float(1e-5), 1e-5);  // else the loop above could not tell the holdings apart
+}
+
+TEST(ProblemHeldParams, MomentumWeightsAsEachFrameworkFormsThem) {
+  const double m = 0.99;
+  Problem onnx = default_problem(Op::kBatchNorm, {4, 3}, Profile::kOnnx);
+  onnx.momentum = m;
+  // ONNX Runtime: momentum_ a float, (1. - momentum_) in double, cast to T.
+  for (DType t : {DType::kFloat32, DType::kFloat64}) {
+    onnx.dtype = t;
+    const RunningWeights w = held_momentum(onnx, 0);
+    EXPECT_EQ(w.keep, as_float(m));
+    EXPECT_EQ(w.take, 1.0 - as_float(m));  // exact in float32 as in float64 (Sterbenz)
+  }
+  Problem keras = default_problem(Op::kBatchNorm, {4, 3}, Profile::kKeras);
+  keras.momentum = m;
+  keras.dtype = DType::kFloat16;  // computed in float32: moving * momentum + batch * (1.0 - momentum)
+  RunningWeights w = held_momentum(keras, 0);
+  EXPECT_EQ(w.keep, as_float(m));
+  EXPECT_EQ(w.take, as_float(1.0 - m));
+  EXPECT_NE(w.keep + w.take, 1.0);  // each weight rounded on its own
+  keras.dtype = DType::kFloat64;
+  w = held_momentum(keras, 0);
+  EXPECT_EQ(w.keep, m);
+  EXPECT_EQ(w.take, 1.0 - m);
+  Problem torch = default_problem(Op::kBatchNorm, {4, 3});
+  torch.momentum = 0.1;
+  w = held_momentum(torch, 0);  // ATen: static_cast<acc_t>(momentum), then 1 - momentum in acc_t
+  EXPECT_EQ(w.take, as_float(0.1));
+  EXPECT_EQ(w.keep, as_float(1.0 - as_float(0.1)));
+  EXPECT_NE(w.keep, 1.0 - w.take);  // 1 - float(0.1) is not a float32
+  torch.momentum = std::nullopt;  // the module's 1.0 / num_batches_tracked, then the same cast
+  w = held_momentum(torch, 3);
+  EXPECT_EQ(w.take, as_float(1.0 / 3));
+  EXPECT_EQ(w.keep, as_float(1.0 - as_float(1.0 / 3)));
+  torch.dtype = DType::kFloat64;
+  w = held_momentum(torch, 3);
+  EXPECT_EQ(w.take, 1.0 / 3);
+  EXPECT_EQ(w.keep, 1.0 - 1.0 / 3);
+}
 
 TEST(ProblemDerived, AffineShapeRunningStatsAndStatsDtype) {
   Problem ln = default_problem(Op::kLayerNorm, {2, 3, 4});

@@ -91,7 +91,7 @@ TEST(CpuImpl, SmokeAgainstReferenceEveryOpDtypeModeDirectionLayoutFlags) {
           if (layout == Layout::kChannelsLast && (!has_channels(op) || sc.shape.size() < 3)) continue;
           for (Mode mode : {Mode::kTrain, Mode::kEval}) {
             for (Direction dir : {Direction::kForward, Direction::kBackward}) {
-              for (int flags = 0; flags < 3; ++flags) {  // affine+bias, affine only, none
+              for (int flags = 0; flags < 4; ++flags) {  // affine+bias, affine only, none, bias only
                 for (int track = 0; track < 2; ++track) {
                   if (track == 1 && !stateful(op)) continue;
                   Problem p = make_problem(op, sc, t);
@@ -99,8 +99,9 @@ TEST(CpuImpl, SmokeAgainstReferenceEveryOpDtypeModeDirectionLayoutFlags) {
                   p.mode = mode;
                   p.direction = dir;
                   p.affine = flags < 2;
-                  p.bias = flags == 0;
+                  p.bias = flags == 0 || flags == 3;
                   if (op == Op::kRmsNorm) p.bias = false;
+                  if (flags == 3 && !p.bias) continue;  // rms_norm has no bias
                   if (stateful(op)) p.track_running_stats = track == 1;
                   ASSERT_TRUE(validate(p).ok()) << to_string(p) << ": " << validate(p).message();
                   check_against_reference(*impl, p, {.offset = 0.5, .spread = 2.0, .constant = false, .seed = static_cast<std::uint64_t>(++cases)});
@@ -138,6 +139,12 @@ TEST(CpuImpl, RunningStatsProfilesAndCumulativeMomentum) {
       }
     }
   }
+}
+
+TEST(CpuImpl, OnnxRunningMeanTakesTheFloat32Momentum) {
+  auto impl = make_cpu();
+  EXPECT_EQ(onnx_momentum_case_running_mean(*impl), onnx_momentum_case_expected());
+  EXPECT_NE(onnx_momentum_case_expected(), 100.0);  // the double momentum's value
 }
 
 TEST(CpuImpl, EmptyShapesAgainstReference) {

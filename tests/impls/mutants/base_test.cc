@@ -91,7 +91,7 @@ TEST(MutantsBase, AgreesWithReferenceOnEveryOpDtypeModeDirectionLayoutAndFlags) 
           if (layout == Layout::kPermuted && sc.shape.size() < 2) continue;
           for (Mode mode : {Mode::kTrain, Mode::kEval}) {
             for (Direction dir : {Direction::kForward, Direction::kBackward}) {
-              for (int flags = 0; flags < 3; ++flags) {  // affine+bias, affine only, none
+              for (int flags = 0; flags < 4; ++flags) {  // affine+bias, affine only, none, bias only
                 for (int track = 0; track < 2; ++track) {
                   if (track == 1 && !stateful(op)) continue;
                   Problem p = default_problem(op, sc.shape);
@@ -102,7 +102,8 @@ TEST(MutantsBase, AgreesWithReferenceOnEveryOpDtypeModeDirectionLayoutAndFlags) 
                   p.mode = mode;
                   p.direction = dir;
                   p.affine = flags < 2;
-                  p.bias = flags == 0 && op != Op::kRmsNorm;
+                  p.bias = (flags == 0 || flags == 3) && op != Op::kRmsNorm;
+                  if (flags == 3 && !p.bias) continue;  // rms_norm has no bias
                   if (stateful(op)) p.track_running_stats = track == 1;
                   p.seed = static_cast<std::uint64_t>(++cases);
                   ASSERT_TRUE(validate(p).ok()) << to_string(p) << ": " << validate(p).message();
@@ -145,6 +146,12 @@ TEST(MutantsBase, RunningStatisticsOfEveryProfileAndTheCumulativeAverage) {
       }
     }
   }
+}
+
+TEST(MutantsBase, OnnxRunningMeanTakesTheFloat32Momentum) {
+  auto base = impls::make_mutants_base();
+  EXPECT_EQ(onnx_momentum_case_running_mean(*base), onnx_momentum_case_expected());
+  EXPECT_NE(onnx_momentum_case_expected(), 100.0);  // the double momentum's value
 }
 
 TEST(MutantsBase, EmptyShapes) {

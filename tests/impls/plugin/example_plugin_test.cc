@@ -46,14 +46,14 @@ TEST(ExamplePlugin, LayerNormAndBatchNormAgainstReference) {
   for (const auto& [op, s] : shapes) {
     for (Mode mode : {Mode::kTrain, Mode::kEval}) {
       for (Direction dir : {Direction::kForward, Direction::kBackward}) {
-        for (int flags = 0; flags < 3; ++flags) {  // affine + bias, affine only, neither
+        for (int flags = 0; flags < 4; ++flags) {  // affine + bias, affine only, neither, bias only
           for (int track = 0; track < (op == Op::kBatchNorm ? 3 : 1); ++track) {  // off, momentum, cumulative
             Problem p = default_problem(op, s.shape);
             if (!s.normalized.empty()) p.normalized_shape = s.normalized;
             p.mode = mode;
             p.direction = dir;
             p.affine = flags < 2;
-            p.bias = flags == 0;
+            p.bias = flags == 0 || flags == 3;  // bias only: ATen's weight=None with a bias
             if (op == Op::kBatchNorm) p.track_running_stats = track > 0;
             if (track == 2) p.momentum = std::nullopt;
             ASSERT_TRUE(validate(p).ok()) << to_string(p);
