@@ -2,6 +2,7 @@
 /// Running one problem through the reference and an implementation under test, and the verdicts
 /// the properties share. Inputs are copied for each side: the implementation updates its own
 /// copy of the running buffers (allocate_outputs), the reference reads the originals.
+#include <optional>
 #include <string>
 
 #include "impls/registry.h"
@@ -38,6 +39,17 @@ Evaluated evaluate_both(impls::Implementation& impl, const Problem& p, const Gen
 /// implementation claims agrees within multiplier x bound; MISTRUSTED if the reference could not
 /// certify a value. x gives the worst element's input.
 CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o);
+
+/// The implementation's output `name` ("y", "mean", "rstd", "running_mean", ..., "dbias"), or
+/// nullopt where it has none.
+std::optional<TensorView> output_named(const impls::Outputs& out, std::string_view name);
+
+/// What every property settles about one run before relating it to anything, or nullopt to go on:
+/// where either side refused, judge()'s verdict (a matched refusal, or FAILED for an error where
+/// the profile defines an answer or outputs where it requires an error); FAILED where the
+/// implementation left NaN where the reference has a number (an output left unwritten: the poison
+/// stays). A relation between two runs that both did nothing would otherwise hold vacuously.
+std::optional<CaseResult> settled(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o);
 
 /// The worst disagreement of two runs' outputs `name`, element by element, allowing
 /// multiplier x (bound_a + bound_b) + slack_i: for relations whose two sides have exact values
