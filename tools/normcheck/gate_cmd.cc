@@ -129,7 +129,7 @@ std::optional<Problem> probe_problem(Op op, DType dtype, Profile profile) {
 std::optional<std::string> probe(impls::Implementation& plugin, Op op, DType d, Profile pr, const Policy& policy) {
   const std::optional<Problem> p = probe_problem(op, d, pr);
   if (!p) return std::nullopt;
-  if (const std::optional<std::string> why = plugin.supports(*p)) return "it refuses it: " + *why;
+  if (const std::optional<std::string> why = plugin.supports(*p)) return "refuses it: " + *why;
   properties::CheckOptions check;
   check.bound_multiplier = policy.multiplier_for(d);
   const properties::CaseResult r = properties::check_one(plugin, *properties::find_property("differential"), *p, check);

@@ -40,7 +40,7 @@ json row_json(const properties::RowResult& r) {
   json breakdown = json::array();
   for (const properties::Breakdown& b : r.breakdown)
     breakdown.push_back({{"dtype", std::string(name(b.dtype))}, {"profile", std::string(name(b.profile))},
-                         {"cases", b.cases}, {"failed", b.failed}, {"max_ulp", num(b.max_ulp)},
+                         {"cases", b.cases}, {"compared", b.compared}, {"failed", b.failed}, {"max_ulp", num(b.max_ulp)},
                          {"max_bound_fraction", num(b.max_bound_fraction)}});
   json failure = nullptr;
   if (r.failure)
