@@ -121,7 +121,7 @@ CaseResult eval_after_full_momentum_step(impls::Implementation& impl, const Prob
   const Tensor rm = Tensor::copy_of(*train.got.out.views.running_mean), rv = Tensor::copy_of(*train.got.out.views.running_var);
   in->views.running_mean = rm.view(), in->views.running_var = rv.view();
   const Evaluated eval = evaluate_both(impl, q, *in);
-  if (auto v = settled(q, eval, in->views.x, o)) return *v;
+  if (auto v = settled(q, eval, in->views.x, o, Provenance::kOwnBuffers)) return *v;
   const Geometry g = *geometry(p);
   const std::vector<double> x = in->x.values();
   const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};

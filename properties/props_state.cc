@@ -38,7 +38,8 @@ CaseResult running_stats_trajectory(impls::Implementation& impl, const Problem& 
     in->views.running_mean = impl_rm.view(), in->views.running_var = impl_rv.view();
     in->views.num_batches_tracked = impl_nbt;
     e.got = run_impl(impl, q, in->views);
-    if (auto v = settled(q, e, in->views.x, o)) {
+    // From the second step on the implementation reads its own buffers.
+    if (auto v = settled(q, e, in->views.x, o, step == 0 ? Provenance::kGenerated : Provenance::kOwnBuffers)) {
       if (!v->passed()) v->detail = "step " + std::to_string(step + 1) + ": " + v->detail;
       v->absorb(last);
       return *v;

@@ -49,7 +49,13 @@ std::optional<TensorView> output_named(const impls::Outputs& out, std::string_vi
 /// the profile defines an answer or outputs where it requires an error); FAILED where the
 /// implementation left NaN where the reference has a number (an output left unwritten: the poison
 /// stays). A relation between two runs that both did nothing would otherwise hold vacuously.
-std::optional<CaseResult> settled(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o);
+/// Provenance::kOwnBuffers: the run read buffers the implementation itself wrote (its running
+/// statistics after a training step): an overflowed buffer can leave NaN where the reference,
+/// reading the same buffer, has a number, so only refusals and errors are settled there; the
+/// relation judges the rest (found: mutants-base, float16 values=large, eval after a full step).
+enum class Provenance { kGenerated, kOwnBuffers };
+std::optional<CaseResult> settled(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o,
+                                  Provenance inputs = Provenance::kGenerated);
 
 /// The worst disagreement of two runs' outputs `name`, element by element, allowing
 /// multiplier x (bound_a + bound_b) + slack_i: for relations whose two sides have exact values
