@@ -1,7 +1,7 @@
 // The false-alarm check on the cpu implementation: every property at the ci tier, the fixed
-// catalogs included, with no FAILED row, and no row PASSED without a compared case. About 4.5 min
-// of CPU on a quiet machine (19 min at a load of 9 on 2 cores), hence the nightly label; the
-// example plugin's ci-tier check is in gate_vacuous_test.
+// catalogs included, with no FAILED row, and no row PASSED without a compared case: 75 s on a
+// quiet machine (19 min at a load average of 9 on 2 cores). The example plugin's ci-tier check is
+// in gate_vacuous_test.
 #include <gtest/gtest.h>
 
 #include <filesystem>
