@@ -1,6 +1,8 @@
 #pragma once
 /// The problems a property is about, and the tier that sizes them: what the generators draw from.
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,5 +40,9 @@ struct Domain {
   std::int64_t min_batch = 0;         ///< N at least this (batch independence needs 2)
   std::vector<Layout> layouts{std::begin(kAllLayouts), std::end(kAllLayouts)};
 };
+
+/// Why p lies outside d ("mode eval outside the property's modes"), or nullopt when it lies inside:
+/// the test a fixed (catalog) case passes before a property checks it.
+std::optional<std::string> outside_domain(const Problem& p, const Domain& d);
 
 }  // namespace normcheck::properties

@@ -35,6 +35,12 @@ struct CaseResult {
   std::optional<Worst> worst;
   std::array<std::int64_t, kUlpBins> ulp_histogram{};
 
+  /// PASSED after `n` checks that could have failed.
+  static CaseResult checked(std::int64_t n) {
+    CaseResult r;
+    r.compared = n;
+    return r;
+  }
   static CaseResult failed(std::string why) { return with(Outcome::kFailed, std::move(why)); }
   static CaseResult skipped(std::string why) { return with(Outcome::kSkipped, std::move(why)); }
   static CaseResult mistrusted(std::string why) { return with(Outcome::kMistrusted, std::move(why)); }

@@ -47,7 +47,7 @@ CaseResult batch_split_equivalence(impls::Implementation& impl, const Problem& p
   Expected<GeneratedInputs> in = make_inputs(p);
   if (!in) return CaseResult::failed("inputs: " + in.message());
   const Evaluated whole = evaluate_both(impl, p, *in);
-  if (!whole.want || !whole.got.status.ok()) return judge(p, whole, in->views.x, o);
+  if (auto v = settled(p, whole, in->views.x, o)) return *v;
   const std::vector<double> x = in->x.values();
   const std::int64_t N = p.shape[0], n1 = N / 2, per_sample = static_cast<std::int64_t>(x.size()) / N;
   const std::int64_t C = p.shape[1], S = per_sample / C;
@@ -62,8 +62,9 @@ CaseResult batch_split_equivalence(impls::Implementation& impl, const Problem& p
     half_inputs[k] = std::move(*h);
     halves[k] = evaluate_both(impl, q, half_inputs[k]);
     // A half the profile refuses (one value per channel in training): nothing to merge.
-    if (!halves[k].want) return {};
-    if (!halves[k].got.status.ok()) return judge(q, halves[k], half_inputs[k].views.x, o);
+    if (!halves[k].want && !halves[k].got.status.ok())
+      return CaseResult::skipped("a half the profile refuses (one value per channel in training): nothing to merge");
+    if (auto v = settled(q, halves[k], half_inputs[k].views.x, o)) return *v;
     if (!halves[k].got.out.views.mean || !halves[k].got.out.views.rstd)
       return CaseResult::failed("a half's run returned no saved mean / rstd");
   }
@@ -96,7 +97,7 @@ CaseResult batch_split_equivalence(impls::Implementation& impl, const Problem& p
       return CaseResult::failed(where + "saved rstd " + fmt_g(static_cast<double>(got_rstd), 9) + ", the halves' merge " +
                                 fmt_g(static_cast<double>(rstd), 9) + " (allowed " + fmt_g(static_cast<double>(allowed_rstd)) + ")");
   }
-  return {};
+  return CaseResult::checked(2 * C);
 }
 
 /// batch_norm: one training step that takes the batch's statistics whole (momentum 1 under
@@ -111,7 +112,7 @@ CaseResult eval_after_full_momentum_step(impls::Implementation& impl, const Prob
   Expected<GeneratedInputs> in = make_inputs(p);
   if (!in) return CaseResult::failed("inputs: " + in.message());
   const Evaluated train = evaluate_both(impl, p, *in);
-  if (!train.want || !train.got.status.ok()) return judge(p, train, in->views.x, o);
+  if (auto v = settled(p, train, in->views.x, o)) return *v;
   if (!train.got.out.views.running_mean || !train.got.out.views.running_var)
     return CaseResult::failed("the training step returned no running statistics");
   Problem q = p;
@@ -120,7 +121,7 @@ CaseResult eval_after_full_momentum_step(impls::Implementation& impl, const Prob
   const Tensor rm = Tensor::copy_of(*train.got.out.views.running_mean), rv = Tensor::copy_of(*train.got.out.views.running_var);
   in->views.running_mean = rm.view(), in->views.running_var = rv.view();
   const Evaluated eval = evaluate_both(impl, q, *in);
-  if (!eval.want || !eval.got.status.ok()) return judge(q, eval, in->views.x, o);
+  if (auto v = settled(q, eval, in->views.x, o, Provenance::kOwnBuffers)) return *v;
   const Geometry g = *geometry(p);
   const std::vector<double> x = in->x.values();
   const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};

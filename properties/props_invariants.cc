@@ -45,7 +45,7 @@ CaseResult zero_mean_unit_variance(impls::Implementation& impl, const Problem& p
   Expected<GeneratedInputs> in = make_inputs(p);
   if (!in) return CaseResult::failed("inputs: " + in.message());
   const Evaluated e = evaluate_both(impl, p, *in);
-  if (!e.want || !e.got.status.ok()) return judge(p, e, in->views.x, o);
+  if (auto v = settled(p, e, in->views.x, o)) return *v;
   const Geometry g = *geometry(p);
   const std::vector<double> x = in->x.values(), b = e.want->y_bound.values();
   std::vector<double> y(x.size());
@@ -61,9 +61,11 @@ CaseResult zero_mean_unit_variance(impls::Implementation& impl, const Problem& p
     sy[j] += std::fabs(y[i]);
   }
   const double eps = effective_eps(p);
+  std::int64_t compared = 0;
   for (std::size_t j = 0; j < mx.mean.size(); ++j) {
     const auto m = static_cast<double>(mx.count[j]);
     if (m == 0 || !std::isfinite(mx.var[j])) continue;
+    ++compared;
     const double eval_slack = 1e-12 * (1 + sy[j] / m);  // the double evaluation of these sums
     if (p.op != Op::kRmsNorm && !(std::fabs(my.mean[j]) <= sb[j] / m + eval_slack)) {
       return CaseResult::failed("set " + std::to_string(j) + ": mean of y is " + g6(my.mean[j]) +
@@ -79,7 +81,7 @@ CaseResult zero_mean_unit_variance(impls::Implementation& impl, const Problem& p
                                 g6(allowed) + ")");
     }
   }
-  return {};
+  return CaseResult::checked(compared);
 }
 
 /// Runs p on x and on transform(x) (problem q), and compares the two y within both bounds plus
@@ -91,8 +93,8 @@ CaseResult related_runs(impls::Implementation& impl, const Problem& p, const Pro
   if (!in || !in_q) return CaseResult::failed("inputs: " + (in ? in_q.message() : in.message()));
   const Evaluated a = evaluate_both(impl, p, *in);
   const Evaluated b = evaluate_both(impl, q, *in_q);
-  if (!a.want || !a.got.status.ok()) return judge(p, a, in->views.x, o);
-  if (!b.want || !b.got.status.ok()) return judge(q, b, in_q->views.x, o);
+  if (auto v = settled(p, a, in->views.x, o)) return *v;
+  if (auto v = settled(q, b, in_q->views.x, o)) return *v;
   const std::vector<double> wa = a.want->y.values(), wb = b.want->y.values();
   std::vector<double> slack(wa.size());
   // Where the transform changed whether the exact value is finite (a bfloat16 shift that rounds a

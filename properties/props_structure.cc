@@ -25,9 +25,8 @@ Expected<Side> side(impls::Implementation& impl, const Problem& q, const std::ve
 }
 
 /// An identity's other side: q, with p's dtype, eps, mode and seed and contiguous, on x_q. Without
-/// a side, `verdict` is what the check returns now: skipped where impl lacks q, passed where the
-/// profile refuses q (nothing to relate: the differential property judges that refusal), q's own
-/// verdict where impl failed on it.
+/// a side, `verdict` is what the check returns now: skipped where impl lacks q, settled()'s verdict
+/// on q otherwise (a matched refusal, an error, the poison left).
 struct Other {
   std::optional<Side> side;
   CaseResult verdict;
@@ -38,8 +37,7 @@ Other other_side(impls::Implementation& impl, const Problem& p, Problem q, const
   if (const auto why = impl.supports(q)) return {std::nullopt, CaseResult::skipped(std::string(name(q.op)) + ": " + *why)};
   Expected<Side> s = side(impl, q, xq, weight, bias);
   if (!s) return {std::nullopt, CaseResult::failed("inputs: " + s.message())};
-  if (!s->e.want) return {std::nullopt, {}};
-  if (!s->e.got.status.ok()) return {std::nullopt, judge(q, s->e, s->in.views.x, o)};
+  if (auto v = settled(q, s->e, s->in.views.x, o)) return {std::nullopt, *v};
   return {std::move(*s), {}};
 }
 
@@ -49,7 +47,7 @@ CaseResult batch_independence(impls::Implementation& impl, const Problem& p, con
   Expected<GeneratedInputs> in = make_inputs(p);
   if (!in) return CaseResult::failed("inputs: " + in.message());
   const Evaluated a = evaluate_both(impl, p, *in);
-  if (!a.want || !a.got.status.ok()) return judge(p, a, in->views.x, o);
+  if (auto v = settled(p, a, in->views.x, o)) return *v;
   const std::int64_t per_sample = numel_of(p.shape) / std::max<std::int64_t>(p.shape[0], 1);
   std::vector<double> x = in->x.values();
   for (std::size_t i = static_cast<std::size_t>(per_sample); i < x.size(); ++i) x[i] = -2 * x[i] + 5;
@@ -58,7 +56,7 @@ CaseResult batch_independence(impls::Implementation& impl, const Problem& p, con
   Expected<GeneratedInputs> in_b = make_inputs_with_x(q, x);
   if (!in_b) return CaseResult::failed("inputs: " + in_b.message());
   const Evaluated b = evaluate_both(impl, q, *in_b);
-  if (!b.want || !b.got.status.ok()) return judge(q, b, in_b->views.x, o);
+  if (auto v = settled(q, b, in_b->views.x, o)) return *v;
   TensorView ya = a.got.out.views.y, yb = b.got.out.views.y;
   std::vector<std::int64_t> head_shape{per_sample};
   ya.shape = yb.shape = head_shape;
@@ -73,7 +71,7 @@ CaseResult batch_independence(impls::Implementation& impl, const Problem& p, con
 
 /// The same values through another layout give the same y (and dx) within both bounds.
 CaseResult layout_equivalence(impls::Implementation& impl, const Problem& p, const CheckOptions& o) {
-  if (p.layout == Layout::kContiguous) return {};  // the contiguous side is the comparison itself
+  if (p.layout == Layout::kContiguous) return CaseResult::skipped("a contiguous draw: no other layout to compare");
   Problem c = p;
   c.layout = Layout::kContiguous;
   if (impl.supports(c)) return CaseResult::skipped("layout contiguous not supported, nothing to compare with");
@@ -82,8 +80,9 @@ CaseResult layout_equivalence(impls::Implementation& impl, const Problem& p, con
   if (!in || !in_c) return CaseResult::failed("inputs failed");
   const Evaluated a = evaluate_both(impl, p, *in);
   const Evaluated b = evaluate_both(impl, c, *in_c);
-  if (!a.want || !a.got.status.ok()) return judge(p, a, in->views.x, o);
+  if (auto v = settled(p, a, in->views.x, o)) return *v;
   if (!b.got.status.ok()) return CaseResult::failed("contiguous failed where " + std::string(name(p.layout)) + " ran");
+  if (auto v = settled(c, b, in_c->views.x, o)) return *v;
   CaseResult r = compare_runs("y", a.got.out.views.y, b.got.out.views.y, a.want->y_bound, b.want->y_bound, {}, o);
   if (a.got.out.views.dx && b.got.out.views.dx)
     r.absorb(compare_runs("dx", *a.got.out.views.dx, *b.got.out.views.dx, *a.want->dx_bound, *b.want->dx_bound, {}, o));
@@ -97,7 +96,7 @@ CaseResult group_norm_identities(impls::Implementation& impl, const Problem& p, 
   Expected<GeneratedInputs> in = make_inputs(p);
   if (!in) return CaseResult::failed("inputs: " + in.message());
   const Evaluated gn = evaluate_both(impl, p, *in);
-  if (!gn.want || !gn.got.status.ok()) return judge(p, gn, in->views.x, o);
+  if (auto v = settled(p, gn, in->views.x, o)) return *v;
   const std::int64_t C = p.shape[1];
   // The spatial size from the dims themselves (numel / (N C) is 0 for an empty batch).
   const std::int64_t S = numel_of(std::span<const std::int64_t>(p.shape).subspan(2));
@@ -120,7 +119,7 @@ CaseResult group_norm_identities(impls::Implementation& impl, const Problem& p, 
         if (p.bias) qb.push_back(b[static_cast<std::size_t>(c)]);
       }
   } else {
-    return {};  // G is neither 1 nor C (or C without a spatial dim): no identity to check
+    return CaseResult::skipped("G is neither 1 nor C (or C without a spatial dim): no identity to check");
   }
   // (The profile may refuse the other op: instance_norm over one spatial element.)
   Other other = other_side(impl, p, q, x, p.affine ? &qw : nullptr, p.bias ? &qb : nullptr, o);
@@ -150,9 +149,9 @@ CaseResult cross_op_identities(impls::Implementation& impl, const Problem& gener
   Expected<GeneratedInputs> in = make_inputs(p);
   if (!in) return CaseResult::failed("inputs: " + in.message());
   const Evaluated a = evaluate_both(impl, p, *in);
-  if (!a.want || !a.got.status.ok()) return judge(p, a, in->views.x, o);
+  if (auto v = settled(p, a, in->views.x, o)) return *v;
   const std::vector<double> x = in->x.values();
-  if (x.empty()) return {};  // an empty batch: no values to relate (the differential property judges it)
+  if (x.empty()) return CaseResult::skipped("an empty batch: no values to relate");
   const std::vector<double> w = p.affine ? in->weight.values() : std::vector<double>{};
   const std::vector<double> b = p.bias ? in->bias.values() : std::vector<double>{};
   const std::span<const std::int64_t> dims(p.shape);

@@ -2,6 +2,7 @@
 /// Running one problem through the reference and an implementation under test, and the verdicts
 /// the properties share. Inputs are copied for each side: the implementation updates its own
 /// copy of the running buffers (allocate_outputs), the reference reads the originals.
+#include <optional>
 #include <string>
 
 #include "impls/registry.h"
@@ -46,6 +47,23 @@ CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, cons
 /// (reference/refusals.h, ignoring case); a refusal without it still passes, with "note: ..." in
 /// detail, since frameworks reword their messages across versions.
 CaseResult judge_refusal(const Status& want, const Status& got);
+
+/// The implementation's output `name` ("y", "mean", "rstd", "running_mean", ..., "dbias"), or
+/// nullopt where it has none.
+std::optional<TensorView> output_named(const impls::Outputs& out, std::string_view name);
+
+/// What every property settles about one run before relating it to anything, or nullopt to go on:
+/// where either side refused, judge()'s verdict (a matched refusal, or FAILED for an error where
+/// the profile defines an answer or outputs where it requires an error); FAILED where the
+/// implementation left NaN where the reference has a number (an output left unwritten: the poison
+/// stays). A relation between two runs that both did nothing would otherwise hold vacuously.
+/// Provenance::kOwnBuffers: the run read buffers the implementation itself wrote (its running
+/// statistics after a training step): an overflowed buffer can leave NaN where the reference,
+/// reading the same buffer, has a number, so only refusals and errors are settled there; the
+/// relation judges the rest (found: mutants-base, float16 values=large, eval after a full step).
+enum class Provenance { kGenerated, kOwnBuffers };
+std::optional<CaseResult> settled(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o,
+                                  Provenance inputs = Provenance::kGenerated);
 
 /// The worst disagreement of two runs' outputs `name`, element by element, allowing
 /// multiplier x (bound_a + bound_b) + slack_i: for relations whose two sides have exact values

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include <rapidcheck.h>
@@ -44,6 +45,7 @@ void note(RowResult& row, const Problem& p, const CaseResult& r) {
   }
   ++b->cases;
   if (r.outcome == Outcome::kFailed) ++b->failed;
+  if (r.compared > 0) ++b->compared;
   b->max_ulp = std::max(b->max_ulp, r.max_ulp);
   b->max_bound_fraction = std::max(b->max_bound_fraction, r.max_bound_fraction);
 }
@@ -99,6 +101,54 @@ CaseResult check_one(impls::Implementation& impl, const Property& property, cons
   return property.check(impl, p, o);
 }
 
+namespace {
+
+/// Why a row's draws compared nothing, tallied: a SKIPPED row gives the most common, with its count.
+struct Tally {
+  std::map<std::string, int> count;
+  std::string most_common(int draws) const {
+    const auto top = std::max_element(count.begin(), count.end(),
+                                      [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (top == count.end()) return "no case was drawn";
+    return top->first + " (" + std::to_string(top->second) + " of " + std::to_string(draws) + " draws)";
+  }
+};
+
+/// One case of a row: supports(), then the property. Counted into the row unless `count` is false
+/// (RapidCheck's shrinking re-runs cases the row has counted already).
+CaseResult run_case(impls::Implementation& impl, const Property& property, const Problem& p, const CheckOptions& o,
+                    RowResult& row, Tally& skips, std::string& last_mistrust, bool count) {
+  if (const auto why = impl.supports(p)) {
+    if (count) ++row.cases_skipped, ++row.draws_refused, ++skips.count["refused by the implementation: " + *why];
+    return CaseResult::skipped(*why);
+  }
+  CaseResult r = property.check(impl, p, o);
+  if (!count) return r;
+  if (r.outcome == Outcome::kSkipped) {
+    ++row.cases_skipped, ++skips.count[r.detail];
+    return r;
+  }
+  ++row.cases;
+  if (r.compared > 0) ++row.cases_compared;
+  else if (r.outcome == Outcome::kPassed) ++skips.count["the case compared nothing" + (r.detail.empty() ? "" : ": " + r.detail)];
+  if (r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
+  note(row, p, r);
+  return r;
+}
+
+/// The row's fixed cases: the catalogs' problems of op inside the domain, then the special
+/// configurations (properties/special_cases.h).
+std::vector<FixedCase> fixed_cases(Op op, const Property& property, const impls::Capabilities& caps,
+                                   const std::vector<FixedCase>& catalog) {
+  std::vector<FixedCase> out;
+  for (const FixedCase& f : catalog)
+    if (f.problem.op == op && !outside_domain(f.problem, property.domain)) out.push_back(f);
+  for (FixedCase& f : special_cases(op, property.domain, caps)) out.push_back(std::move(f));
+  return out;
+}
+
+}  // namespace
+
 RowResult run_row(impls::Implementation& impl, Op op, const Property& property, const RunConfig& config) {
   RowResult row;
   row.implementation = std::string(impl.name());
@@ -113,6 +163,25 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
   if (const auto why = empty_intersection(op, property.domain, impl.capabilities())) {
     row.outcome = Outcome::kSkipped;
     row.reason = *why;
+    return finish();
+  }
+  Tally skips;
+  std::string last_mistrust;
+
+  // The fixed cases first, the same at every seed; a failure among them is reported as it is
+  // (they are minimal by design: no shrinking).
+  for (const FixedCase& f : fixed_cases(op, property, impl.capabilities(), config.catalog)) {
+    const int checked = row.cases;
+    CaseResult r = run_case(impl, property, f.problem, config.check, row, skips, last_mistrust, true);
+    row.fixed_cases += row.cases - checked;
+    if (r.passed() && f.expectations && property.name == "differential") {
+      r.absorb(f.expectations(impl, config.check));
+      if (r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
+    }
+    if (r.outcome != Outcome::kFailed) continue;
+    row.outcome = Outcome::kFailed;
+    row.reason = r.detail;
+    row.failure = Failure{f.problem, r.detail, r.worst, 0, repro_line(f.problem, impl.name(), property.name), f.name};
     return finish();
   }
 
@@ -130,22 +199,13 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
 
   const rc::Gen<Problem> gen = gen_problem(op, property.domain, impl.capabilities(), config.tier);
   bool shrinking = false;
-  std::string last_skip, last_mistrust;
   load_rapidcheck_configuration_quietly();
   ShrinkCounter listener;
   const auto result = rc::detail::checkProperty(rc::detail::toProperty(
       [&] {
         const Problem p = *gen;
-        const CaseResult r = check_one(impl, property, p, config.check);
-        if (r.outcome == Outcome::kSkipped) {
-          if (!shrinking) ++row.cases_skipped, last_skip = r.detail;
-          RC_DISCARD(r.detail);
-        }
-        if (!shrinking) {
-          ++row.cases;
-          if (r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
-          note(row, p, r);
-        }
+        const CaseResult r = run_case(impl, property, p, config.check, row, skips, last_mistrust, !shrinking);
+        if (r.outcome == Outcome::kSkipped) RC_DISCARD(r.detail);
         if (r.outcome == Outcome::kFailed) {
           shrinking = true;
           RC_FAIL(r.detail);
@@ -170,13 +230,13 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
     failure.repro = repro_line(failure.problem, impl.name(), property.name);
     row.reason = failure.detail;
     row.failure = failure;
-  } else if (result.template is<rc::detail::GaveUpResult>()) {
-    // Nearly every generated problem was refused: the capabilities are narrower than the domain.
-    row.outcome = row.cases > 0 ? Outcome::kPassed : Outcome::kSkipped;
-    row.reason = row.cases > 0 ? "" : last_skip;
   } else if (result.template is<rc::detail::Error>()) {
     row.outcome = Outcome::kFailed;
     row.reason = "internal: " + result.template get<rc::detail::Error>().description;
+  } else if (row.cases_compared == 0) {
+    // Nothing compared: no evidence either way (every draw refused, or nothing to relate).
+    row.outcome = Outcome::kSkipped;
+    row.reason = "no case compared anything: " + skips.most_common(row.cases + row.cases_skipped);
   }
   if (row.outcome == Outcome::kPassed && row.cases_mistrusted > 0) {
     row.outcome = Outcome::kMistrusted;

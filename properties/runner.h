@@ -10,6 +10,7 @@
 
 #include "impls/registry.h"
 #include "properties/property.h"
+#include "properties/special_cases.h"
 
 namespace normcheck::properties {
 
@@ -18,6 +19,9 @@ struct RunConfig {
   std::uint64_t seed = 1;  ///< the run's base seed; each row's RapidCheck seed derives from it
   int cases = 0;           ///< cases per row; 0: the tier's (RC_PARAMS=max_success=N overrides both)
   CheckOptions check;
+  /// The fixed catalogs (fixtures::suite_catalog: edge cases and the tier's shapes, every op): each
+  /// row runs those of its op inside the property's domain before the generated cases.
+  std::vector<FixedCase> catalog;
 };
 
 /// Per dtype x profile seen among a row's cases.
@@ -25,6 +29,7 @@ struct Breakdown {
   DType dtype = DType::kFloat32;
   Profile profile = Profile::kPyTorch;
   int cases = 0, failed = 0;
+  int compared = 0;  ///< cases that compared something (CaseResult::compared > 0)
   double max_ulp = 0, max_bound_fraction = 0;
 };
 
@@ -35,6 +40,7 @@ struct Failure {
   std::optional<Worst> worst;
   int shrink_steps = 0;
   std::string repro;  ///< normcheck repro '<descriptor> impl=NAME property=NAME'
+  std::string fixed_case;  ///< the fixed case's name when it was one (not shrunk), else empty
 };
 
 struct RowResult {
@@ -42,7 +48,11 @@ struct RowResult {
   Op op = Op::kBatchNorm;
   Outcome outcome = Outcome::kPassed;
   std::string reason;
-  int cases = 0, cases_skipped = 0, cases_mistrusted = 0;
+  /// cases: the cases checked (fixed and generated); cases_compared: those that compared
+  /// something (a row PASSES only with one); cases_skipped: the draws set aside, of which
+  /// draws_refused were refused by supports() (the others had nothing to relate);
+  /// fixed_cases: the fixed cases among `cases`.
+  int cases = 0, cases_skipped = 0, cases_mistrusted = 0, cases_compared = 0, draws_refused = 0, fixed_cases = 0;
   double seconds = 0, max_ulp = 0, max_bound_fraction = 0;
   std::array<std::int64_t, kUlpBins> ulp_histogram{};
   std::vector<Breakdown> breakdown;

@@ -219,6 +219,9 @@ void kill_matrix(std::string& out, const Model& m) {
   out += "</tbody></table></section>\n";
 }
 
+/// A count the document may lack (-1: written before normcheck counted it).
+std::string count_or_dash(std::int64_t n) { return n < 0 ? "-" : std::to_string(n); }
+
 void all_rows(std::string& out, const Model& m) {
   out += fmt::format("<section class=\"card\" id=\"rows\"><details id=\"rows-details\"><summary>All {} rows"
                      "</summary>\n<input class=\"filter\" id=\"row-filter\" type=\"search\" placeholder=\"filter: "
@@ -226,7 +229,7 @@ void all_rows(std::string& out, const Model& m) {
                      "id=\"row-count\"></span>\n",
                      m.rows.size());
   out += "<table class=\"rows\"><thead><tr><th>implementation</th><th>op</th><th>property</th><th>outcome</th>"
-         "<th class=\"num\">cases</th><th class=\"num\">refused</th><th class=\"num\">seconds</th>"
+         "<th class=\"num\">cases</th><th class=\"num\">compared</th><th class=\"num\">refused</th><th class=\"num\">seconds</th>"
          "<th class=\"num\">max ULP</th><th class=\"num\">error / bound</th><th>reason</th></tr></thead><tbody>\n";
   for (const Row& r : m.rows) {
     const Implementation* impl = m.implementation(r.implementation);
@@ -235,10 +238,10 @@ void all_rows(std::string& out, const Model& m) {
         r.implementation + " " + r.op + " " + r.property + " " + std::string(outcome_name(r.outcome)) + " " + r.reason;
     out += fmt::format(
         "<tr data-search=\"{}\"><td class=\"name\">{}{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td>"
-        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2f}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2f}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td><td class=\"detail\">{}</td></tr>\n",
         e(search), e(r.implementation), mutant ? "<span class=\"sub\">mutant (a kill, not a failure)</span>" : "", e(r.op), e(r.sentence), e(r.property), pill(r.outcome), r.cases,
-        r.cases_skipped, r.seconds, number_or_dash(r.max_ulp), number_or_dash(r.max_bound_fraction), e(r.reason));
+        count_or_dash(r.cases_compared), count_or_dash(r.draws_refused >= 0 ? r.draws_refused : r.cases_skipped), r.seconds, number_or_dash(r.max_ulp), number_or_dash(r.max_bound_fraction), e(r.reason));
   }
   out += "</tbody></table></details></section>\n";
 }

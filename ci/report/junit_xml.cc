@@ -24,12 +24,20 @@ struct SuiteTotals {
   double seconds = 0;
 };
 
+/// The row's counts as <properties> (cases, compared, refused), empty for documents without them.
+std::string counts(const Row& r) {
+  if (r.cases_compared < 0) return "";
+  return "      <properties>" + property("cases", std::to_string(r.cases)) +
+         property("cases_compared", std::to_string(r.cases_compared)) +
+         property("draws_refused", std::to_string(r.draws_refused)) + "</properties>\n";
+}
+
 std::string testcase(const Row& r) {
   std::string out = fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"",
                                 attr("normcheck." + r.implementation + "." + r.op), attr(r.property), r.seconds);
   switch (r.outcome) {
     case Outcome::kPassed:
-      return out + "/>\n";
+      return r.cases_compared < 0 ? out + "/>\n" : out + ">\n" + counts(r) + "    </testcase>\n";
     case Outcome::kFailed: {
       const Failure& f = *r.failure;  // build_model requires it on FAILED rows
       const std::string message = f.detail.empty() ? r.reason : one_line(f.detail);
@@ -43,7 +51,7 @@ std::string testcase(const Row& r) {
       return out + xml_escape(body) + "</failure>\n    </testcase>\n";
     }
     case Outcome::kSkipped:
-      return out + ">\n      <skipped message=\"" + attr(r.reason) + "\"/>\n    </testcase>\n";
+      return out + ">\n" + counts(r) + "      <skipped message=\"" + attr(r.reason) + "\"/>\n    </testcase>\n";
     case Outcome::kMistrusted:
       return out + ">\n      <properties>" + property("outcome", "MISTRUSTED") + "</properties>\n" +
              "      <skipped message=\"" + attr("MISTRUSTED: " + r.reason) + "\"/>\n    </testcase>\n";

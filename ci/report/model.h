@@ -36,6 +36,9 @@ struct Row {
   std::string implementation, op, property, sentence, reason;
   Outcome outcome = Outcome::kPassed;
   std::int64_t cases = 0, cases_skipped = 0;
+  /// The cases that compared something and the draws the implementation refused (absent in
+  /// documents written before normcheck counted them: -1).
+  std::int64_t cases_compared = -1, draws_refused = -1;
   double seconds = 0;
   std::optional<double> max_ulp, max_bound_fraction;
   Histogram histogram;

@@ -244,6 +244,11 @@ void read_rows(Reader& r, const json& doc, const std::vector<Implementation>& im
     row.reason = r.str(j, "reason", where);
     row.cases = r.integer(j, "cases", where);
     row.cases_skipped = r.integer(j, "cases_skipped", where);
+    row.cases_compared = r.integer(j, "cases_compared", where, false, -1);
+    row.draws_refused = r.integer(j, "draws_refused", where, false, -1);
+    // A PASSED row is evidence only if it compared something (a vacuous pass is SKIPPED).
+    if (r.ok() && row.outcome == Outcome::kPassed && row.cases_compared == 0)
+      return r.fail(fmt::format("a PASSED row to have compared at least one case at {}", where), "cases_compared 0");
     row.seconds = r.number(j, "seconds", where);
     row.max_ulp = r.optional_number(j, "max_ulp", where);
     row.max_bound_fraction = r.optional_number(j, "max_bound_fraction", where);

@@ -93,6 +93,9 @@ void reason_list(std::string& out, const Model& m, Outcome o, const std::string&
   for (std::size_t i = 0; i < shown; ++i) {
     out += "- " + row_title(*rows[i]);
     if (!rows[i]->reason.empty()) out += ": " + md_text(rows[i]->reason);
+    if (rows[i]->cases_compared >= 0)
+      out += fmt::format(" ({} of {} cases compared, {} draws refused)", rows[i]->cases_compared, rows[i]->cases,
+                         rows[i]->draws_refused);
     out += "\n";
   }
   if (rows.size() > shown) out += fmt::format("- ... and {} more\n", rows.size() - shown);

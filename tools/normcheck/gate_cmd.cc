@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 #include "ci/report/report.h"
+#include "fixtures/suite_catalog.h"
 #include "impls/plugin/plugin_impl.h"
 #include "properties/generators.h"
 #include "properties/restricted.h"
@@ -82,6 +84,7 @@ RowResult merge_rows(const std::vector<RowResult>& parts) {
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const RowResult& r = parts[i];
     m.cases += r.cases, m.cases_skipped += r.cases_skipped, m.cases_mistrusted += r.cases_mistrusted;
+    m.cases_compared += r.cases_compared, m.draws_refused += r.draws_refused, m.fixed_cases += r.fixed_cases;
     m.seconds += r.seconds;
     m.max_ulp = std::max(m.max_ulp, r.max_ulp);
     m.max_bound_fraction = std::max(m.max_bound_fraction, r.max_bound_fraction);
@@ -120,6 +123,28 @@ std::optional<Problem> probe_problem(Op op, DType dtype, Profile profile) {
   Expected<Problem> checked = parse_problem(to_string(p));
   if (!checked) return std::nullopt;
   return *checked;
+}
+
+/// Why the plugin fails the capability probe of op x dtype x profile, or nullopt: its supports()
+/// refuses the probe problem, or the probe problem itself, run as a differential case, fails (a
+/// crash in supports() shows there: the plugin host runs the case and reports the crash).
+std::optional<std::string> probe(impls::Implementation& plugin, Op op, DType d, Profile pr, const Policy& policy) {
+  const std::optional<Problem> p = probe_problem(op, d, pr);
+  if (!p) return std::nullopt;
+  if (const std::optional<std::string> why = plugin.supports(*p)) return "refuses it: " + *why;
+  properties::CheckOptions check;
+  check.bound_multiplier = policy.multiplier_for(d);
+  const properties::CaseResult r = properties::check_one(plugin, *properties::find_property("differential"), *p, check);
+  if (r.outcome == Outcome::kFailed) return "fails its capability probe (" + to_string(*p) + "): " + r.detail;
+  return std::nullopt;
+}
+
+/// Per op x dtype x profile, the cases that compared something, over every row.
+std::map<std::tuple<Op, DType, Profile>, int> compared_per_combination(const std::vector<RowResult>& rows) {
+  std::map<std::tuple<Op, DType, Profile>, int> out;
+  for (const RowResult& r : rows)
+    for (const properties::Breakdown& b : r.breakdown) out[{r.op, b.dtype, b.profile}] += b.compared;
+  return out;
 }
 
 int load_error(const std::string& message) {
@@ -233,6 +258,11 @@ int run_gate(const GateOptions& o) {
     properties::RunConfig config;
   };
   std::vector<Group> group_impls;
+  Expected<std::vector<properties::FixedCase>> catalog = fixtures::suite_catalog(*tier);
+  if (!catalog) {
+    std::fprintf(stderr, "normcheck: internal error: %s\n", one_line(catalog.message()).c_str());
+    return kExitInternal;
+  }
   for (const auto& [multiplier, group_dtypes] : groups) {
     Group g;
     g.impl = properties::narrowed(std::make_unique<Borrowed>(plugin),
@@ -240,6 +270,7 @@ int run_gate(const GateOptions& o) {
     g.config.tier = *tier;
     g.config.seed = o.seed;
     g.config.check.bound_multiplier = multiplier;
+    g.config.catalog = *catalog;
     group_impls.push_back(std::move(g));
   }
 
@@ -292,22 +323,31 @@ int run_gate(const GateOptions& o) {
     }
   }
   if (!policy.is_default()) {
+    auto violate = [&](Op op, const std::string& v) {
+      violations.push_back(v);
+      lines.push_back("  " + v);
+      for (RowResult& r : rows)
+        if (r.op == op) {
+          r.reason = v + (r.reason.empty() ? "" : "; " + r.reason);
+          break;
+        }
+    };
+    const std::map<std::tuple<Op, DType, Profile>, int> compared = compared_per_combination(rows);
     for (const Op op : ops)
       for (const DType d : dtypes)
         for (const Profile pr : profiles) {
-          const std::optional<Problem> p = probe_problem(op, d, pr);
-          if (!p) continue;
-          if (const std::optional<std::string> why = plugin.supports(*p)) {
-            const std::string v = fmt::format("policy: requires {} {} {}, but {} refuses it: {}", name(op), name(d),
-                                              name(pr), plugin_name, one_line(*why));
-            violations.push_back(v);
-            lines.push_back("  " + v);
-            for (RowResult& r : rows)
-              if (r.op == op) {
-                r.reason = v + (r.reason.empty() ? "" : "; " + r.reason);
-                break;
-              }
-          }
+          // The probe says why a combination is missing (or crashes); what counts is the evidence below.
+          if (const std::optional<std::string> why = probe(plugin, op, d, pr, policy))
+            violate(op, fmt::format("policy: requires {} {} {}, but {} {}", name(op), name(d), name(pr), plugin_name,
+                                    one_line(*why)));
+          // A required combination is conforming only on evidence: a case of it compared
+          // something, whatever supports() said to the probe. The whole run's rows are needed
+          // (a shard holds a few properties, whose 12 draws need not meet every combination).
+          const auto c = compared.find({op, d, pr});
+          if (shard_n == 1 && (c == compared.end() || c->second == 0))
+            violate(op, fmt::format("policy: requires {} {} {}, but no case of it compared anything in any row "
+                                    "(the draws of it were refused or had nothing to relate)",
+                                    name(op), name(d), name(pr)));
         }
   }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "fixtures/suite_catalog.h"
 #include "impls/mutants/mutants.h"
 #include "properties/restricted.h"
 #include "properties/runner.h"
@@ -78,6 +79,9 @@ int run_run(const RunOptions& o) {
   config.tier = *tier;
   config.seed = o.seed;
   config.check.bound_multiplier = o.bound_multiplier;
+  Expected<std::vector<properties::FixedCase>> catalog = fixtures::suite_catalog(*tier);
+  if (!catalog) return report_usage_error("internal: " + catalog.message());
+  config.catalog = std::move(*catalog);
   const SuitePlan plan{.ops = *ops, .props = props, .shard_index = shard_i, .shard_count = shard_n,
                        .progress = !o.quiet && isatty(STDERR_FILENO)};
   const std::vector<properties::RowResult> rows =

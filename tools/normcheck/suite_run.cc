@@ -41,7 +41,7 @@ json row_json(const properties::RowResult& r) {
   json breakdown = json::array();
   for (const properties::Breakdown& b : r.breakdown)
     breakdown.push_back({{"dtype", std::string(name(b.dtype))}, {"profile", std::string(name(b.profile))},
-                         {"cases", b.cases}, {"failed", b.failed}, {"max_ulp", num(b.max_ulp)},
+                         {"cases", b.cases}, {"compared", b.compared}, {"failed", b.failed}, {"max_ulp", num(b.max_ulp)},
                          {"max_bound_fraction", num(b.max_bound_fraction)}});
   json failure = nullptr;
   if (r.failure)
@@ -50,7 +50,8 @@ json row_json(const properties::RowResult& r) {
                {"repro", r.failure->repro}};
   return {{"implementation", r.implementation}, {"op", std::string(name(r.op))}, {"property", r.property},
           {"sentence", r.sentence}, {"outcome", std::string(properties::name(r.outcome))}, {"reason", r.reason},
-          {"cases", r.cases}, {"cases_skipped", r.cases_skipped}, {"seconds", r.seconds},
+          {"cases", r.cases}, {"cases_skipped", r.cases_skipped}, {"cases_compared", r.cases_compared},
+          {"draws_refused", r.draws_refused}, {"fixed_cases", r.fixed_cases}, {"seconds", r.seconds},
           {"max_ulp", num(r.max_ulp)}, {"max_bound_fraction", num(r.max_bound_fraction)},
           {"ulp_histogram", {{"edges", edges}, {"counts", r.ulp_histogram}}}, {"breakdown", breakdown},
           {"failure", failure}};

@@ -100,5 +100,22 @@ TEST(JunitXml, EscapesTheHostileName) {
   EXPECT_EQ(xml.find("<script"), std::string::npos);
 }
 
+TEST(JunitXml, ShowsTheComparedCasesAndRefusedDrawsOfARow) {
+  nlohmann::json sample = testing::sample();
+  for (nlohmann::json& row : sample["results"]) {  // the counts a row carries since normcheck counts them
+    row["cases_compared"] = row["outcome"] == "PASSED" ? 7 : 0;
+    row["draws_refused"] = 4;
+  }
+  Expected<Model> m = build_model(sample, "sample");
+  ASSERT_TRUE(m) << m.message();
+  const std::string xml = render_junit_xml(*m);
+  EXPECT_TRUE(parse_xml(xml).ok());
+  EXPECT_THAT(xml, HasSubstr("<property name=\"cases_compared\" value=\"7\"/><property name=\"draws_refused\" value=\"4\"/>"));
+  // The sample without the counts (an older document) renders as before.
+  Expected<Model> old = build_model(testing::sample(), "sample");
+  ASSERT_TRUE(old) << old.message();
+  EXPECT_EQ(render_junit_xml(*old).find("cases_compared"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace normcheck::report

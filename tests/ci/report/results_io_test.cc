@@ -89,6 +89,17 @@ TEST(ValidateResults, NamesTheFieldThatIsWrong) {
   EXPECT_EQ(error_of(doc), "Expected tier smoke, ci or nightly, but got \"weekly\" in results.json");
 }
 
+TEST(ValidateResults, RejectsAPassedRowThatComparedNothing) {
+  // A row with no compared case is no evidence: normcheck writes it SKIPPED, never PASSED.
+  nlohmann::json doc = sample();
+  ASSERT_EQ(doc["results"][0]["outcome"], "PASSED");
+  doc["results"][0]["cases_compared"] = 0;
+  EXPECT_EQ(error_of(doc),
+            "Expected a PASSED row to have compared at least one case at results[0], but got cases_compared 0 in results.json");
+  doc["results"][0]["cases_compared"] = 3;
+  EXPECT_EQ(error_of(doc), "");
+}
+
 TEST(ValidateResults, RequiresTheMinimalCaseOfAFailure) {
   nlohmann::json doc = sample();
   doc["results"][2]["failure"] = nullptr;
