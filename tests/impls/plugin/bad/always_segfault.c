@@ -1,5 +1,5 @@
 /* c-norms whose forward always dereferences NULL (SIGSEGV in the worker). */
-#include "c_norms_but.h"
+#include "norms_base.h"
 
 /* Opaque to the optimizer, so the store is a real store to address 0, not a trap. */
 static int* volatile g_null = NULL;

@@ -1,6 +1,6 @@
 /* c-norms whose supports() crashes (SIGSEGV) on the gate's capability probe: a crash is a failure,
  * not a yes. */
-#include "c_norms_but.h"
+#include "norms_base.h"
 
 static int* volatile g_null = NULL;
 
