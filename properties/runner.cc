@@ -130,6 +130,7 @@ CaseResult run_case(impls::Implementation& impl, const Property& property, const
   }
   ++row.cases;
   if (r.compared > 0) ++row.cases_compared;
+  if (r.outcome == Outcome::kPassed && row.note.empty() && r.detail.rfind("note: ", 0) == 0) row.note = r.detail;
   else if (r.outcome == Outcome::kPassed) ++skips.count["the case compared nothing" + (r.detail.empty() ? "" : ": " + r.detail)];
   if (r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
   note(row, p, r);
@@ -242,6 +243,7 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
     row.outcome = Outcome::kMistrusted;
     row.reason = std::to_string(row.cases_mistrusted) + " of " + std::to_string(row.cases) + " cases: " + last_mistrust;
   }
+  if (row.outcome == Outcome::kPassed) row.reason = row.note;
   return finish();
 }
 

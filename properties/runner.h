@@ -57,6 +57,9 @@ struct RowResult {
   std::array<std::int64_t, kUlpBins> ulp_histogram{};
   std::vector<Breakdown> breakdown;
   std::optional<Failure> failure;
+  /// The first note of a passing case (a refusal whose message lacks the profile's key phrase):
+  /// a PASSED row carries it as its reason.
+  std::string note;
 };
 
 /// Runs one row. Never throws for a misbehaving implementation: its errors are outcomes.

@@ -83,7 +83,9 @@ void failures(std::string& out, const Model& m) {
 
 /// A list of rows with one outcome and their reasons, inside <details> unless loud.
 void reason_list(std::string& out, const Model& m, Outcome o, const std::string& title, bool folded) {
-  const std::vector<const Row*> rows = m.rows_with(o);
+  std::vector<const Row*> rows = m.rows_with(o);
+  // A PASSED row has a reason only for a note (a refusal worded without the profile's key phrase).
+  if (o == Outcome::kPassed) std::erase_if(rows, [](const Row* r) { return r->reason.empty(); });
   if (rows.empty()) return;
   if (folded)
     out += fmt::format("<details><summary>{} ({})</summary>\n\n", title, rows.size());
@@ -172,6 +174,7 @@ std::string render_summary_md(const Model& m) {
   failures(out, m);
   reason_list(out, m, Outcome::kMistrusted, "Not certified (MISTRUSTED, not a pass)", false);
   reason_list(out, m, Outcome::kSkipped, "Skipped", true);
+  reason_list(out, m, Outcome::kPassed, "Passed with a note", true);
   fingerprint(out, m);
   kill_matrix(out, m);
   out += "Full report: index.html and junit.xml beside this file.\n";

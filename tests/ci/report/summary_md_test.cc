@@ -108,6 +108,19 @@ TEST(SummaryMd, ShowsMistrustedSkippedFingerprintAndKillMatrix) {
   EXPECT_THAT(md, HasSubstr("- `mutant-gamma-ignored`: y = x_hat (gamma and beta ignored)"));
 }
 
+TEST(SummaryMd, ListsPassedRowsWithANoteOnly) {
+  nlohmann::json doc = testing::sample();
+  EXPECT_THAT(render(doc), Not(HasSubstr("Passed with a note")));
+  for (nlohmann::json& row : doc["results"]) {
+    if (row["outcome"] != "PASSED") continue;
+    row["reason"] = "note: the refusal's message lacks the key phrase \"more than 1 value per channel when training\"";
+    break;
+  }
+  const std::string md = render(doc);
+  EXPECT_THAT(md, HasSubstr("<summary>Passed with a note (1)</summary>"));
+  EXPECT_THAT(md, HasSubstr("lacks the key phrase"));
+}
+
 TEST(SummaryMd, CapsTheFailuresListed) {
   nlohmann::json doc = testing::sample();
   const nlohmann::json failed = doc["results"][2];
