@@ -1,4 +1,5 @@
 // Structural relations: what a sample's output may depend on, layouts, and identities between ops.
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <span>
@@ -13,16 +14,30 @@ struct Side {
   GeneratedInputs in;
   Evaluated e;
 };
-Expected<Side> side(impls::Implementation& impl, const Problem& q, const std::vector<double>& xq,
+/// impl == nullptr: the reference stands in for the implementation (its y only: the relations
+/// read y), where the run does not cover q's op.
+Expected<Side> side(impls::Implementation* impl, const Problem& q, const std::vector<double>& xq,
                     const std::vector<double>* weight, const std::vector<double>* bias) {
   Expected<GeneratedInputs> in = make_inputs_with_x(q, xq);
   if (!in) return in.status();
   if (weight) in->weight = Tensor::from_values(q.dtype, affine_shape(q), *weight), in->views.weight = in->weight.view();
   if (bias) in->bias = Tensor::from_values(q.dtype, affine_shape(q), *bias), in->views.bias = in->bias.view();
   Side s{std::move(*in), {}};
-  s.e = evaluate_both(impl, q, s.in);
+  if (impl) {
+    s.e = evaluate_both(*impl, q, s.in);
+    return s;
+  }
+  s.e.want = reference::evaluate(q, s.in.views);
+  if (!s.e.want) {
+    s.e.got.status = Status::refusal(s.e.want.message());  // the profile's own refusal of q
+    return s;
+  }
+  s.e.got.out.y = s.e.want->y;  // shares the storage
+  s.e.got.out.views.y = s.e.got.out.y.view();
   return s;
 }
+
+bool covers(const CheckOptions& o, Op op) { return o.ops.empty() || std::find(o.ops.begin(), o.ops.end(), op) != o.ops.end(); }
 
 /// An identity's other side: q, with p's dtype, eps, mode and seed and contiguous, on x_q. Without
 /// a side, `verdict` is what the check returns now: skipped where impl lacks q, settled()'s verdict
@@ -34,8 +49,12 @@ struct Other {
 Other other_side(impls::Implementation& impl, const Problem& p, Problem q, const std::vector<double>& xq,
                  const std::vector<double>* weight, const std::vector<double>* bias, const CheckOptions& o) {
   q.dtype = p.dtype, q.eps = p.eps, q.mode = p.mode, q.seed = p.seed, q.layout = Layout::kContiguous;
-  if (const auto why = impl.supports(q)) return {std::nullopt, CaseResult::skipped(std::string(name(q.op)) + ": " + *why)};
-  Expected<Side> s = side(impl, q, xq, weight, bias);
+  // An op the run does not gate (`gate --op`, a policy without it) is not asked of impl: the
+  // relation holds impl's op against the reference's answer for the other.
+  const bool from_reference = !covers(o, q.op);
+  if (!from_reference)
+    if (const auto why = impl.supports(q)) return {std::nullopt, CaseResult::skipped(std::string(name(q.op)) + ": " + *why)};
+  Expected<Side> s = side(from_reference ? nullptr : &impl, q, xq, weight, bias);
   if (!s) return {std::nullopt, CaseResult::failed("inputs: " + s.message())};
   if (auto v = settled(q, s->e, s->in.views.x, o)) return {std::nullopt, *v};
   return {std::move(*s), {}};

@@ -15,6 +15,9 @@ namespace normcheck::properties {
 /// The policy's knobs a check reads.
 struct CheckOptions {
   double bound_multiplier = 1.0;  ///< on top of the reference's bound (docs/tolerances.md)
+  /// The ops the run gates (empty: all). A relation whose other side is an op outside them takes
+  /// that side from the reference instead of asking the implementation.
+  std::vector<Op> ops;
 };
 
 /// An implementation's run: its status and its (guarded, poisoned) outputs.

@@ -62,6 +62,27 @@ TEST(Gate, ExamplePluginConformsUnderItsPolicy) {
   for (const char* f : {"summary.md", "junit.xml", "index.html"}) EXPECT_TRUE(fs::exists(dir / ("report/" + std::string(f))));
 }
 
+// Splitting a job by op (docs/gate.md): layer_norm's cross_op_identities relates it to batch_norm,
+// which a `--op layer_norm` run does not gate; that side comes from the reference, so the split
+// conforms where the whole run does (it was SKIPPED, not allowed, before: "op batch_norm not supported").
+TEST(Gate, OneOpOfThePolicyConformsAndItsRelationsStillCompare) {
+  ScratchDir dir;
+  const RunResult r = run_normcheck({"gate", "--plugin", kExample, "--policy", kPolicy, "--op", "layer_norm", "--out",
+                                     dir / "report", "--quiet"},
+                                    dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json doc = read_json(dir / "report/results.json");
+  bool seen = false;
+  for (const json& row : doc["results"]) {
+    EXPECT_EQ(row["op"], "layer_norm") << row.dump();
+    if (row["property"] != "cross_op_identities") continue;
+    seen = true;
+    EXPECT_EQ(row["outcome"], "PASSED") << row.dump();
+    EXPECT_GT(row["cases_compared"].get<int>(), 0) << row.dump();
+  }
+  EXPECT_TRUE(seen) << "no cross_op_identities row";
+}
+
 TEST(Gate, RequiredButRefusedIsNotConforming) {
   // The policy asks for float64 too; c-norms computes float32 only: a policy violation naming it.
   ScratchDir dir;

@@ -270,6 +270,7 @@ int run_gate(const GateOptions& o) {
     g.config.tier = *tier;
     g.config.seed = o.seed;
     g.config.check.bound_multiplier = multiplier;
+    g.config.check.ops = ops;
     g.config.catalog = *catalog;
     group_impls.push_back(std::move(g));
   }
