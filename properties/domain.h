@@ -1,5 +1,6 @@
 #pragma once
 /// The problems a property is about, and the tier that sizes them: what the generators draw from.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,6 +10,12 @@
 #include "normcheck/problem.h"
 
 namespace normcheck::properties {
+
+/// Whether v holds x.
+template <class T>
+bool contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 /// smoke: the default CI run (a few minutes for the whole suite); ci: more cases; nightly: many
 /// more, and larger shapes.

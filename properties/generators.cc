@@ -11,15 +11,10 @@ namespace normcheck::properties {
 namespace {
 
 template <class T>
-bool has(const std::vector<T>& v, T x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-template <class T>
 std::vector<T> both(const std::vector<T>& a, const std::vector<T>& b) {
   std::vector<T> out;
   for (const T& x : a)
-    if (has(b, x)) out.push_back(x);
+    if (contains(b, x)) out.push_back(x);
   return out;
 }
 
@@ -116,8 +111,8 @@ std::vector<std::int64_t> divisors(std::int64_t c) {
 }
 
 std::optional<std::string> empty_intersection(Op op, const Domain& d, const impls::Capabilities& caps) {
-  if (!has(caps.ops, op)) return "op " + std::string(name(op)) + " not supported";
-  if (!has(d.ops, op)) return "the property does not apply to " + std::string(name(op));
+  if (!contains(caps.ops, op)) return "op " + std::string(name(op)) + " not supported";
+  if (!contains(d.ops, op)) return "the property does not apply to " + std::string(name(op));
   if (caps.dtypes.empty()) return "no dtype supported";
   if (both(d.modes, caps.modes).empty()) return "no mode in common with the property's";
   if (both(d.directions, caps.directions).empty()) return "direction backward not supported";
@@ -125,10 +120,10 @@ std::optional<std::string> empty_intersection(Op op, const Domain& d, const impl
   if (caps.profiles.empty()) return "no profile supported";
   if (d.running_statistics && op != Op::kBatchNorm && op != Op::kInstanceNorm)
     return "the op keeps no running statistics";
-  if (d.running_statistics && !has(caps.modes, Mode::kEval)) return "mode eval not supported";
+  if (d.running_statistics && !contains(caps.modes, Mode::kEval)) return "mode eval not supported";
   if (d.tracking == Domain::Flag::kOn && op != Op::kBatchNorm && op != Op::kInstanceNorm)
     return "the op keeps no running statistics";
-  if (d.tracking == Domain::Flag::kOn && !has(caps.modes, Mode::kTrain) && !d.running_statistics)
+  if (d.tracking == Domain::Flag::kOn && !contains(caps.modes, Mode::kTrain) && !d.running_statistics)
     return "mode train not supported";
   return std::nullopt;
 }
@@ -201,7 +196,7 @@ rc::Gen<Problem> gen_problem(Op op, const Domain& d, const impls::Capabilities& 
     // Problems normalized with their own statistics: eval with running statistics becomes train
     // (or untracked where the implementation cannot train).
     if (d.batch_statistics && uses_running_stats(p)) {
-      if (has(caps.modes, Mode::kTrain) && has(d.modes, Mode::kTrain)) p.mode = Mode::kTrain;
+      if (contains(caps.modes, Mode::kTrain) && contains(d.modes, Mode::kTrain)) p.mode = Mode::kTrain;
       else p.track_running_stats = false;
     }
 

@@ -37,7 +37,7 @@ Expected<Side> side(impls::Implementation* impl, const Problem& q, const std::ve
   return s;
 }
 
-bool covers(const CheckOptions& o, Op op) { return o.ops.empty() || std::find(o.ops.begin(), o.ops.end(), op) != o.ops.end(); }
+bool covers(const CheckOptions& o, Op op) { return o.ops.empty() || contains(o.ops, op); }
 
 /// An identity's other side: q, with p's dtype, eps, mode and seed and contiguous, on x_q. Without
 /// a side, `verdict` is what the check returns now: skipped where impl lacks q, settled()'s verdict

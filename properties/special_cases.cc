@@ -7,14 +7,9 @@ namespace normcheck::properties {
 namespace {
 
 template <class T>
-bool has(const std::vector<T>& v, T x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-template <class T>
 T first_of(const std::vector<T>& preferred, const std::vector<T>& a, const std::vector<T>& b, T fallback) {
   for (const T& x : preferred)
-    if (has(a, x) && has(b, x)) return x;
+    if (contains(a, x) && contains(b, x)) return x;
   return fallback;
 }
 
@@ -36,7 +31,7 @@ std::vector<std::int64_t> shape_with_set_size(Op op, std::int64_t n) {
 Problem base_problem(Op op, const Domain& d, const impls::Capabilities& caps, std::size_t k) {
   std::vector<DType> dtypes;
   for (const DType t : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16})
-    if (has(caps.dtypes, t)) dtypes.push_back(t);
+    if (contains(caps.dtypes, t)) dtypes.push_back(t);
   const Profile profile = caps.profiles.empty() ? Profile::kPyTorch : caps.profiles[k % caps.profiles.size()];
   Problem p = default_problem(op, shape_with_set_size(op, 5), profile);
   if (!dtypes.empty()) p.dtype = dtypes[k % dtypes.size()];
@@ -94,7 +89,7 @@ std::vector<Special> specials() {
 
 std::vector<FixedCase> special_cases(Op op, const Domain& domain, const impls::Capabilities& caps) {
   std::vector<FixedCase> out;
-  if (!has(domain.ops, op)) return out;
+  if (!contains(domain.ops, op)) return out;
   std::size_t k = 0;
   for (const Special& s : specials()) {
     Problem p = base_problem(op, domain, caps, k++);
@@ -105,7 +100,7 @@ std::vector<FixedCase> special_cases(Op op, const Domain& domain, const impls::C
     const bool meaningful = (op == Op::kBatchNorm || op == Op::kInstanceNorm) ||
                             (std::string(s.name) != "momentum_none" && std::string(s.name) != "eval_running_stats");
     if (!meaningful || !validate(p).ok() || outside_domain(p, domain)) continue;
-    if (!has(caps.profiles, p.profile) && !caps.profiles.empty()) continue;  // momentum=None needs pytorch
+    if (!contains(caps.profiles, p.profile) && !caps.profiles.empty()) continue;  // momentum=None needs pytorch
     out.push_back({s.name, p, nullptr});
   }
   return out;
