@@ -219,7 +219,7 @@ TEST(TooLarge, AnUnallocatableProblemIsAUsageError) {
 }
 
 // ---- JSON files: the policy, the baseline, results.json for report and merge --------------------
-// One reader for all of them (ci/report/strict_json.h): a duplicate key, nesting past 64 levels or a
+// One reader for all of them (report/strict_json.h): a duplicate key, nesting past 64 levels or a
 // file past 64 MiB is exit 2 and one line naming the file; a lenient reader kept the last of two
 // keys (a second "dtypes" loosened a policy), crashed on 100,000 '[' and read /dev/zero until memory ran out.
 

@@ -9,8 +9,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "ci/report/atomic_file.h"
-#include "ci/report/strict_json.h"
+#include "report/atomic_file.h"
+#include "report/strict_json.h"
 #include "tools/normcheck/cli_error.h"
 
 namespace normcheck::tool {

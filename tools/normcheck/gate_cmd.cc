@@ -9,7 +9,7 @@
 #include <map>
 #include <tuple>
 
-#include "ci/report/report.h"
+#include "report/report.h"
 #include "fixtures/suite_catalog.h"
 #include "impls/plugin/plugin_impl.h"
 #include "properties/generators.h"

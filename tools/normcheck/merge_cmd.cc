@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
-#include "ci/report/model.h"
-#include "ci/report/report.h"
-#include "ci/report/summary_md.h"
+#include "report/model.h"
+#include "report/report.h"
+#include "report/summary_md.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
 

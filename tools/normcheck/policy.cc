@@ -4,7 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "ci/report/strict_json.h"
+#include "report/strict_json.h"
 #include "tools/normcheck/cli_error.h"
 
 namespace normcheck::tool {

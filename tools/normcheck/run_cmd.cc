@@ -10,7 +10,7 @@
 #include "impls/mutants/mutants.h"
 #include "properties/restricted.h"
 #include "properties/runner.h"
-#include "ci/report/report.h"
+#include "report/report.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/implementations.h"

@@ -1,0 +1,133 @@
+#include "report/model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace normcheck::report {
+namespace {
+
+/// NaN sorts above everything (an unknown error is not a small one).
+double key(const std::optional<double>& v) {
+  if (!v) return -1;
+  return std::isnan(*v) ? HUGE_VAL : *v;
+}
+
+bool larger(const std::optional<double>& a, const std::optional<double>& b) { return key(a) > key(b); }
+
+}  // namespace
+
+std::int64_t Histogram::total() const {
+  std::int64_t t = 0;
+  for (std::int64_t c : counts) t += c;
+  return t;
+}
+
+void Counts::add(Outcome o) {
+  switch (o) {
+    case Outcome::kPassed: ++passed; break;
+    case Outcome::kFailed: ++failed; break;
+    case Outcome::kSkipped: ++skipped; break;
+    case Outcome::kMistrusted: ++mistrusted; break;
+  }
+}
+
+int KillMatrix::killed() const {
+  return static_cast<int>(std::count_if(mutants.begin(), mutants.end(), [](const Mutant& m) { return m.killed; }));
+}
+
+const Cell* Model::cell(const std::string& impl, const std::string& op) const {
+  auto it = cells.find({impl, op});
+  return it == cells.end() ? nullptr : &it->second;
+}
+
+const Implementation* Model::implementation(const std::string& name) const {
+  for (const Implementation& i : implementations) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+std::vector<const Row*> Model::rows_with(Outcome o) const {
+  std::vector<const Row*> out;
+  for (const Row& r : rows) {
+    const Implementation* impl = implementation(r.implementation);
+    if (r.outcome == o && impl != nullptr && !impl->is_mutant()) out.push_back(&r);
+  }
+  return out;
+}
+
+std::vector<const Row*> Model::failures() const {
+  std::vector<const Row*> out = rows_with(Outcome::kFailed);
+  std::stable_sort(out.begin(), out.end(), [](const Row* a, const Row* b) {
+    if (key(a->max_bound_fraction) != key(b->max_bound_fraction))
+      return larger(a->max_bound_fraction, b->max_bound_fraction);
+    return larger(a->max_ulp, b->max_ulp);
+  });
+  return out;
+}
+
+std::vector<const Row*> Model::worst_rows(std::size_t limit) const {
+  std::vector<const Row*> out;
+  for (const Row& r : rows) {
+    const Implementation* impl = implementation(r.implementation);
+    if (impl == nullptr || impl->is_mutant() || r.outcome == Outcome::kSkipped) continue;
+    const bool no_error = key(r.max_ulp) <= 0 && key(r.max_bound_fraction) <= 0;  // absent or exactly 0
+    if (r.outcome == Outcome::kPassed && no_error) continue;
+    out.push_back(&r);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Row* a, const Row* b) {
+    const bool bad_a = a->outcome != Outcome::kPassed, bad_b = b->outcome != Outcome::kPassed;
+    if (bad_a != bad_b) return bad_a;
+    if (key(a->max_bound_fraction) != key(b->max_bound_fraction))
+      return larger(a->max_bound_fraction, b->max_bound_fraction);
+    return larger(a->max_ulp, b->max_ulp);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+nlohmann::json summary_json(const Counts& c, bool conforming) {
+  return {{"conforming", conforming},
+          {"passed", c.passed},
+          {"failed", c.failed},
+          {"skipped", c.skipped},
+          {"mistrusted", c.mistrusted}};
+}
+
+namespace detail {
+
+void compute_aggregates(Model& m) {
+  for (const Implementation& impl : m.implementations) {
+    if (!impl.is_mutant()) m.tested.push_back(ImplementationStats{impl.name, {}, {}, {}, {}, {}});
+  }
+  for (std::size_t i = 0; i < m.rows.size(); ++i) {
+    const Row& row = m.rows[i];
+    if (std::find(m.ops.begin(), m.ops.end(), row.op) == m.ops.end()) m.ops.push_back(row.op);
+    auto stats = std::find_if(m.tested.begin(), m.tested.end(),
+                              [&](const ImplementationStats& s) { return s.name == row.implementation; });
+    if (stats == m.tested.end()) continue;  // a mutant: its rows are the kill matrix's business
+    m.counts.add(row.outcome);
+    stats->counts.add(row.outcome);
+    Cell& cell = m.cells[{row.implementation, row.op}];
+    if (cell.rows == 0 || severity(row.outcome) > severity(cell.worst)) {
+      cell.worst = row.outcome;
+      cell.worst_count = 0;
+    }
+    if (row.outcome == cell.worst) ++cell.worst_count;
+    ++cell.rows;
+    cell.row_indices.push_back(i);
+    if (row.outcome == Outcome::kSkipped) continue;  // compared nothing, whatever its numbers say
+    if (row.max_ulp && (!stats->max_ulp || larger(row.max_ulp, stats->max_ulp)))
+      stats->max_ulp = row.max_ulp, stats->worst_row = i;
+    if (row.max_bound_fraction && (!stats->max_bound_fraction || larger(row.max_bound_fraction, stats->max_bound_fraction)))
+      stats->max_bound_fraction = row.max_bound_fraction;
+    if (!row.histogram.empty()) {
+      Histogram& h = stats->histogram;
+      if (h.empty()) h = Histogram{row.histogram.edges, std::vector<std::int64_t>(row.histogram.counts.size())};
+      for (std::size_t b = 0; b < h.counts.size(); ++b) h.counts[b] += row.histogram.counts[b];  // same edges
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace normcheck::report
