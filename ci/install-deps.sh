@@ -15,6 +15,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   time                    # GNU time -v: peak memory of the reference in the benchmark notes
   chromium                # headless: the report's index.html opened in a browser (report_html_in_chromium)
+  python3-numpy           # a case exported by `repro --save` loaded in NumPy (case_load_numpy_test)
 )
 if [ "${NC_WITH_TORCH:-1}" != 0 ]; then
   packages+=(libtorch-dev)

@@ -369,7 +369,7 @@ std::vector<BadOption> bad_options() {
   cases.push_back({demo, "--seed", "-1"});
   cases.push_back({gen_sample, "--seed", "18446744073709551616"});
   for (const char* v : {"nan", "-1e999"}) cases.push_back({gen_sample, "--offset", v});
-  for (const char* v : {"inf", "-1"}) cases.push_back({gen_sample, "--spread", v});
+  for (const char* v : {"inf", "-1", "0"}) cases.push_back({gen_sample, "--spread", v});  // values= needs spread > 0
   for (const char* v : {"-1", "9223372036854775808"}) cases.push_back({reference, "--num-batches-tracked", v});
   return cases;
 }
@@ -408,7 +408,7 @@ TEST(GoodOptionValue, TheRangesEndsAreAcceptedAndSeedsReadAsDecimal) {
                                       std::pair{"010", "seed=10"}, std::pair{"0", "batch_norm"}}) {
     const RunResult r = run_normcheck(
         {"gen-sample", "--problem", "batch_norm shape=2x3", "--out", "gs", "--seed", written, "--offset", "-1e300",
-         "--spread", "0"},
+         "--spread", "1e-300"},
         dir.path());
     EXPECT_EQ(r.exit_code, 0) << written << ": " << r.err;
     EXPECT_THAT(r.out, HasSubstr(used)) << written;

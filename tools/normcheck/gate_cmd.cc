@@ -16,6 +16,7 @@
 #include "properties/restricted.h"
 #include "properties/runner.h"
 #include "tools/normcheck/baseline.h"
+#include "tools/normcheck/case_export.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/option_checks.h"
@@ -152,8 +153,8 @@ int load_error(const std::string& message) {
   return kExitLoad;
 }
 
-int run_one_repro(impls::Implementation& plugin, const Policy& policy, const std::string& line) {
-  Expected<properties::ReproCase> c = properties::parse_repro(line);
+int run_one_repro(impls::Implementation& plugin, const Policy& policy, const GateOptions& o) {
+  Expected<properties::ReproCase> c = properties::parse_repro(o.repro);
   if (!c) return report_usage_error(c.message());
   const std::string property_name = c->property.empty() ? "differential" : c->property;
   const properties::Property* property = properties::find_property(property_name);
@@ -172,7 +173,10 @@ int run_one_repro(impls::Implementation& plugin, const Policy& policy, const std
                             .c_str());
   }
   std::fflush(stdout);
-  return r.outcome == Outcome::kFailed ? kExitCheckFailed : kExitOk;
+  const int code = r.outcome == Outcome::kFailed ? kExitCheckFailed : kExitOk;
+  if (o.save.empty()) return code;
+  const std::string repro = "normcheck gate --plugin " + shell_quoted(o.plugin) + " --repro '" + o.repro + "'";
+  return save_replayed_case(plugin, {*c, property_name, repro, check, r}, o.save, code);
 }
 
 }  // namespace
@@ -199,6 +203,7 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
       ->transform(integer_in(0, kMaxMemoryLimitMb))->capture_default_str();
   cmd->add_option("--worker", o.worker, "The normcheck-worker executable (default: beside normcheck)");
   cmd->add_option("--repro", o.repro, "Replay one case on the plugin: the line a failure printed after REPRO:");
+  cmd->add_option("--save", o.save, "With --repro: export that case into this directory (docs/gate.md)");
   cmd->add_flag("--quiet", o.quiet, "No progress line");
   cmd->footer(kExitCodesHelp);
   return cmd;
@@ -217,6 +222,10 @@ int run_gate(const GateOptions& o) {
   if (!cli_ops) return report_usage_error(cli_ops.message());
   if (!cli_dtypes) return report_usage_error(cli_dtypes.message());
   if (!cli_profiles) return report_usage_error(cli_profiles.message());
+  if (!o.save.empty()) {
+    if (o.repro.empty()) return report_usage_error("Expected --save with --repro LINE (it exports that case), but got no --repro");
+    if (Status s = prepare_save_dir(o.save); !s) return report_usage_error(with_context("--save", s));
+  }
   Expected<Policy> policy_read = o.policy.empty() ? Expected<Policy>(default_policy()) : read_policy(o.policy);
   if (!policy_read) return report_usage_error(policy_read.message());
   const Policy& policy = *policy_read;
@@ -247,7 +256,7 @@ int run_gate(const GateOptions& o) {
     return load_error(std::string(impls::kPluginLoadErrorPrefix) + loaded.message());
   }
   impls::Implementation& plugin = **loaded;
-  if (!o.repro.empty()) return run_one_repro(plugin, policy, o.repro);
+  if (!o.repro.empty()) return run_one_repro(plugin, policy, o);
 
   // One narrowing per tolerance multiplier: the dtypes that share one run their rows together; a
   // policy with several multipliers runs each (op, property) once per group and merges the rows.

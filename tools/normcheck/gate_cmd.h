@@ -22,6 +22,7 @@ struct GateOptions {
   std::uint64_t memory_limit_mb = 4096;  ///< the worker's RLIMIT_AS; 0: none
   std::string worker;                ///< normcheck-worker; empty: beside normcheck
   std::string repro;                 ///< check this one repro line instead of the suite
+  std::string save;                  ///< with repro: export that case into this directory (case_export.h)
   bool quiet = false;
 };
 

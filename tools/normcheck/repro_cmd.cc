@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "properties/runner.h"
+#include "tools/normcheck/case_export.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/implementations.h"
@@ -19,6 +20,9 @@ CLI::App* add_repro_command(CLI::App& app, ReproOptions& o) {
   cmd->add_option("--bound-multiplier", o.bound_multiplier, "Tolerance multiplier on the reference's bound")
       ->check(number_in(0, kMaxMultiplier, /*lo_open=*/true))
       ->capture_default_str();
+  cmd->add_option("--save", o.save,
+                  "Export the case into this directory: its inputs, the reference's outputs and bounds, the "
+                  "implementation's outputs (.npy) and case.json (docs/gate.md)");
   cmd->footer(kExitCodesHelp);
   return cmd;
 }
@@ -32,6 +36,8 @@ int run_repro(const ReproOptions& o) {
   if (!property) return report_usage_error("Expected a property name, but got '" + property_name + "'");
   Expected<std::unique_ptr<impls::Implementation>> impl = implementation_named(c->implementation);
   if (!impl) return report_usage_error(impl.message());
+  if (!o.save.empty())
+    if (Status s = prepare_save_dir(o.save); !s) return report_usage_error(with_context("--save", s));
   properties::CheckOptions check;
   check.bound_multiplier = o.bound_multiplier;
   const properties::CaseResult r = properties::check_one(**impl, *property, c->problem, check);
@@ -46,7 +52,9 @@ int run_repro(const ReproOptions& o) {
                             .c_str());
   }
   std::fflush(stdout);
-  return r.outcome == properties::Outcome::kFailed ? kExitCheckFailed : kExitOk;
+  const int code = r.outcome == properties::Outcome::kFailed ? kExitCheckFailed : kExitOk;
+  if (o.save.empty()) return code;
+  return save_replayed_case(**impl, {*c, property_name, "normcheck repro '" + o.line + "'", check, r}, o.save, code);
 }
 
 }  // namespace normcheck::tool

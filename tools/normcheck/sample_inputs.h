@@ -1,9 +1,8 @@
 #pragma once
-/// Seeded sample inputs for a problem: the demo's data, `normcheck gen-sample`'s files and the
-/// benchmark's inputs. Portable: std::mt19937_64 and our own Box-Muller (std::normal_distribution
-/// differs between standard libraries), so a seed means the same data everywhere.
+/// Seeded sample inputs for a problem: the demo's data, `normcheck gen-sample`'s files, the inputs
+/// `repro --save` exports and the benchmark's inputs. They are the properties' own inputs
+/// (properties::make_inputs), so a repro line's descriptor names its case's data exactly.
 #include <cstdint>
-#include <random>
 
 #include "normcheck/problem.h"
 #include "normcheck/status.h"
@@ -12,9 +11,7 @@
 
 namespace normcheck::tool {
 
-/// x ~ offset + spread * N(0, 1); weight ~ 1 + N(0, 1)/4; bias ~ N(0, 1)/4; running_mean ~
-/// offset + N(0, 1); running_var ~ spread^2 * (1/2 + U(0, 1)); grad_output ~ N(0, 1). Every value
-/// is rounded (correctly) to the problem's dtype.
+/// The data of a caller that picks x ~ offset + spread * N(0, 1) by hand (values=normal:OFFSET:SPREAD).
 struct SampleSpec {
   std::uint64_t seed = 0;
   double offset = 0;
@@ -25,8 +22,15 @@ struct SampleSpec {
 using properties::standard_normal;
 using properties::uniform01;
 
-/// Every input the problem takes (weight when affine, bias when bias, running statistics when
-/// tracked, grad_output when backward), seeded. Fails only for an invalid problem.
+/// Every input the problem takes (weight when affine, bias when bias, running statistics and
+/// num_batches_tracked when tracked, grad_output when backward), drawn from p.seed as p.values
+/// says, in p.layout: what the properties draw for p (properties/inputs.h). Fails only for an
+/// invalid problem.
+Expected<InputSet> make_sample_inputs(const Problem& p);
+
+/// p with seed = spec.seed and values = normal:spec.offset:spec.spread.
+Problem with_sample_spec(Problem p, const SampleSpec& spec);
+/// make_sample_inputs(with_sample_spec(p, spec)).
 Expected<InputSet> make_sample_inputs(const Problem& p, const SampleSpec& spec);
 
 }  // namespace normcheck::tool
