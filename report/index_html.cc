@@ -32,7 +32,8 @@ std::string bound_bar(const std::optional<double>& f) {
 
 std::string repro_block(const std::string& repro) {
   return fmt::format("<div class=\"repro\"><code>{0}</code><button class=\"copy\" type=\"button\" data-copy=\"{0}\" "
-                     "title=\"Copy the repro line\">Copy</button></div>",
+                     "title=\"Copy the repro line\">Copy</button></div>"
+                     "<div class=\"detail\">add <code>--save DIR</code> to export the case (.npy and case.json)</div>",
                      e(repro));
 }
 

@@ -62,6 +62,8 @@ void failures(std::string& out, const Model& m) {
   const std::vector<const Row*> failed = m.failures();
   if (failed.empty()) return;
   out += fmt::format("#### Failures ({})\n\n", failed.size());
+  out += "Add `--save DIR` to a repro line to export its case: inputs, the reference's outputs and bounds and the "
+         "implementation's outputs as .npy, with case.json (docs/gate.md, \"Export a case\").\n\n";
   const std::size_t shown = std::min(failed.size(), kMaxFailuresListed);
   for (std::size_t i = 0; i < shown; ++i) {
     const Row& r = *failed[i];

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <ostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -83,6 +84,8 @@ struct SavedCase {
   int exit_code;            ///< 1: the property fails on it
   const char* failing;      ///< the output that fails it, or "" for a pass
 };
+
+void PrintTo(const SavedCase& c, std::ostream* os) { *os << c.line; }
 
 class CaseExportRoundTrip : public ::testing::TestWithParam<SavedCase> {};
 
@@ -192,6 +195,25 @@ TEST(CaseExport, GateSavesThePluginsOutputsOrWhyThereAreNone) {
   EXPECT_THAT(c["implementation"]["message"].get<std::string>(), HasSubstr("plugin crashed: signal 11"));
   EXPECT_TRUE(stems_in(dir.path() / "ln/implementation").empty());
   EXPECT_TRUE(fs::exists(dir.path() / "ln/reference/y_bound.npy"));
+}
+
+/// The reports say how to export a failure: summary.md once above its repro lines, index.html
+/// beside each.
+TEST(CaseExport, TheReportsSayHowToExportAFailure) {
+  const ScratchDir dir;
+  std::ofstream(dir.path() / "p.json") << R"({"policy_version": 1, "ops": ["batch_norm"], "dtypes": ["float32"],
+    "profiles": ["pytorch"], "properties": ["differential"]})";
+  const RunResult r = run_normcheck({"gate", "--plugin", NC_GATE_CRASH_PLUGIN, "--policy", "p.json", "--out", "report",
+                                     "--quiet"},
+                                    dir.path());
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string md = bytes_of(dir.path() / "report/summary.md");
+  EXPECT_THAT(md, HasSubstr("Add `--save DIR` to a repro line to export its case"));
+  EXPECT_LT(md.find("--save DIR"), md.find("normcheck gate --plugin")) << "above the repro lines";
+  const std::string html = bytes_of(dir.path() / "report/index.html");
+  const std::size_t repro = html.find("<div class=\"repro\">");
+  ASSERT_NE(repro, std::string::npos);
+  EXPECT_NE(html.find("add <code>--save DIR</code> to export the case", repro), std::string::npos);
 }
 
 TEST(CaseExport, AnEarlierExportIsReplacedWhole) {
