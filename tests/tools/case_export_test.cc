@@ -11,8 +11,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <set>
 
 #include "normcheck/npy.h"
@@ -26,11 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::line_count;
-using testing::RunResult;
 using testing::run_normcheck;
+using testing::RunResult;
 using testing::ScratchDir;
+using ::testing::StartsWith;
 
 std::string bytes_of(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -80,9 +80,9 @@ RunResult reference_on_saved_inputs(const ScratchDir& dir, const json& c, const 
 }
 
 struct SavedCase {
-  const char* line;         ///< the repro line's quoted part
-  int exit_code;            ///< 1: the property fails on it
-  const char* failing;      ///< the output that fails it, or "" for a pass
+  const char* line;     ///< the repro line's quoted part
+  int exit_code;        ///< 1: the property fails on it
+  const char* failing;  ///< the output that fails it, or "" for a pass
 };
 
 void PrintTo(const SavedCase& c, std::ostream* os) { *os << c.line; }
@@ -104,7 +104,8 @@ TEST_P(CaseExportRoundTrip, SavedInputsGiveTheSavedReferenceAndTheJudgedElements
   ASSERT_EQ(again.exit_code, 0) << again.err;
   ASSERT_EQ(stems_in(dir.path() / "again"), stems_in(dir.path() / "case/reference"));
   for (const std::string& stem : stems_in(dir.path() / "again"))
-    EXPECT_EQ(bytes_of(dir.path() / "again" / (stem + ".npy")), bytes_of(dir.path() / "case/reference" / (stem + ".npy")))
+    EXPECT_EQ(bytes_of(dir.path() / "again" / (stem + ".npy")),
+              bytes_of(dir.path() / "case/reference" / (stem + ".npy")))
         << stem;
 
   // gen-sample on the descriptor writes the saved inputs again: the properties' own data.
@@ -112,11 +113,14 @@ TEST_P(CaseExportRoundTrip, SavedInputsGiveTheSavedReferenceAndTheJudgedElements
   ASSERT_EQ(gs.exit_code, 0) << gs.err;
   ASSERT_EQ(stems_in(dir.path() / "gs"), stems_in(dir.path() / "case/inputs"));
   for (const std::string& stem : stems_in(dir.path() / "gs"))
-    EXPECT_EQ(bytes_of(dir.path() / "gs" / (stem + ".npy")), bytes_of(dir.path() / "case/inputs" / (stem + ".npy"))) << stem;
+    EXPECT_EQ(bytes_of(dir.path() / "gs" / (stem + ".npy")),
+              bytes_of(dir.path() / "case/inputs" / (stem + ".npy")))
+        << stem;
 
   // Every listed file exists with the dtype and shape case.json gives; inputs in the problem's dtype.
   std::size_t files_on_disk = 0;
-  for (const char* part : {"inputs", "reference", "implementation"}) files_on_disk += stems_in(dir.path() / "case" / part).size();
+  for (const char* part : {"inputs", "reference", "implementation"})
+    files_on_disk += stems_in(dir.path() / "case" / part).size();
   EXPECT_EQ(c["files"].size(), files_on_disk);
   for (const auto& [key, f] : c["files"].items()) {
     const Tensor t = read(dir.path() / "case" / (key + ".npy"));
@@ -148,7 +152,8 @@ TEST_P(CaseExportRoundTrip, SavedInputsGiveTheSavedReferenceAndTheJudgedElements
   EXPECT_TRUE(same_value(got.view().get_linear(i), number(w["got"]))) << w.dump();
   EXPECT_TRUE(same_value(want.view().get_linear(i), number(w["want"]))) << w.dump();
   if (w.contains("bound") && std::isfinite(bound.view().get_linear(i))) {
-    EXPECT_NEAR(number(w["bound"]), bound.view().get_linear(i), 1e-9 * bound.view().get_linear(i)) << w.dump();
+    EXPECT_NEAR(number(w["bound"]), bound.view().get_linear(i), 1e-9 * bound.view().get_linear(i))
+        << w.dump();
   }
   EXPECT_EQ(c["load"].size(), 3u);
 }
@@ -157,18 +162,21 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, CaseExportRoundTrip,
     ::testing::Values(
         // float16 backward with running statistics: every input slot, every output.
-        SavedCase{"batch_norm shape=2x3x4 dtype=float16 direction=backward seed=3 impl=mutant-backward-no-mean-term "
+        SavedCase{"batch_norm shape=2x3x4 dtype=float16 direction=backward seed=3 "
+                  "impl=mutant-backward-no-mean-term "
                   "property=differential",
                   1, "dx"},
         // bfloat16, channels_last, momentum=None (num_batches_tracked matters), values=uniform.
-        SavedCase{"batch_norm shape=3x2x2x2 dtype=bfloat16 layout=channels_last momentum=none seed=5 values=uniform:2:3 "
+        SavedCase{"batch_norm shape=3x2x2x2 dtype=bfloat16 layout=channels_last momentum=none seed=5 "
+                  "values=uniform:2:3 "
                   "impl=mutant-momentum-none-ignored property=differential",
                   1, "running_mean"},
         SavedCase{"group_norm shape=2x4x3 groups=2 dtype=float32 seed=9 values=exact_pairs:4 "
                   "impl=mutant-unbiased-output-variance property=differential",
                   1, "y"},
         // A passing case with a NaN planted: NaN where the reference has NaN.
-        SavedCase{"layer_norm shape=3x5 normalized_shape=5 dtype=float64 seed=2 values=nan impl=cpu property=differential",
+        SavedCase{"layer_norm shape=3x5 normalized_shape=5 dtype=float64 seed=2 values=nan impl=cpu "
+                  "property=differential",
                   0, ""}),
     [](const ::testing::TestParamInfo<SavedCase>& i) { return "Case" + std::to_string(i.index); });
 
@@ -177,7 +185,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CaseExport, GateSavesThePluginsOutputsOrWhyThereAreNone) {
   const ScratchDir dir;
   const std::string line = "batch_norm shape=2x3x2 seed=4 impl=gate-crash property=differential";
-  const RunResult r = run_normcheck({"gate", "--plugin", NC_GATE_CRASH_PLUGIN, "--repro", line, "--save", "bn"}, dir.path());
+  const RunResult r =
+      run_normcheck({"gate", "--plugin", NC_GATE_CRASH_PLUGIN, "--repro", line, "--save", "bn"}, dir.path());
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   const json bn = read_json(dir.path() / "bn/case.json");
   EXPECT_EQ(bn["implementation"]["status"], "ok");
@@ -186,9 +195,10 @@ TEST(CaseExport, GateSavesThePluginsOutputsOrWhyThereAreNone) {
   EXPECT_EQ(bn["verdict"]["output"], "y");
   EXPECT_EQ(bytes_of(dir.path() / "bn/implementation/y.npy"), bytes_of(dir.path() / "bn/inputs/x.npy"));
 
-  const RunResult ln = run_normcheck({"gate", "--plugin", NC_GATE_CRASH_PLUGIN, "--timeout-s", "5", "--repro",
-                                      "layer_norm shape=2x3 normalized_shape=3 property=differential", "--save", "ln"},
-                                     dir.path());
+  const RunResult ln =
+      run_normcheck({"gate", "--plugin", NC_GATE_CRASH_PLUGIN, "--timeout-s", "5", "--repro",
+                     "layer_norm shape=2x3 normalized_shape=3 property=differential", "--save", "ln"},
+                    dir.path());
   ASSERT_EQ(ln.exit_code, 1) << ln.out << ln.err;
   const json c = read_json(dir.path() / "ln/case.json");
   EXPECT_EQ(c["implementation"]["status"], "error");
@@ -201,11 +211,12 @@ TEST(CaseExport, GateSavesThePluginsOutputsOrWhyThereAreNone) {
 /// beside each.
 TEST(CaseExport, TheReportsSayHowToExportAFailure) {
   const ScratchDir dir;
-  std::ofstream(dir.path() / "p.json") << R"({"policy_version": 1, "ops": ["batch_norm"], "dtypes": ["float32"],
+  std::ofstream(dir.path() / "p.json")
+      << R"({"policy_version": 1, "ops": ["batch_norm"], "dtypes": ["float32"],
     "profiles": ["pytorch"], "properties": ["differential"]})";
-  const RunResult r = run_normcheck({"gate", "--plugin", NC_GATE_CRASH_PLUGIN, "--policy", "p.json", "--out", "report",
-                                     "--quiet"},
-                                    dir.path());
+  const RunResult r = run_normcheck(
+      {"gate", "--plugin", NC_GATE_CRASH_PLUGIN, "--policy", "p.json", "--out", "report", "--quiet"},
+      dir.path());
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   const std::string md = bytes_of(dir.path() / "report/summary.md");
   EXPECT_THAT(md, HasSubstr("Add `--save DIR` to a repro line to export its case"));
@@ -219,11 +230,12 @@ TEST(CaseExport, TheReportsSayHowToExportAFailure) {
 TEST(CaseExport, AnEarlierExportIsReplacedWhole) {
   const ScratchDir dir;
   const RunResult backward = run_normcheck(
-      {"repro", "layer_norm shape=2x4 normalized_shape=4 direction=backward impl=cpu", "--save", "case"}, dir.path());
+      {"repro", "layer_norm shape=2x4 normalized_shape=4 direction=backward impl=cpu", "--save", "case"},
+      dir.path());
   ASSERT_EQ(backward.exit_code, 0) << backward.err;
   ASSERT_TRUE(fs::exists(dir.path() / "case/reference/dx.npy"));
-  const RunResult forward = run_normcheck({"repro", "layer_norm shape=2x4 normalized_shape=4 impl=cpu", "--save", "case"},
-                                          dir.path());
+  const RunResult forward = run_normcheck(
+      {"repro", "layer_norm shape=2x4 normalized_shape=4 impl=cpu", "--save", "case"}, dir.path());
   ASSERT_EQ(forward.exit_code, 0) << forward.err;
   for (const char* stale : {"inputs/grad_output.npy", "reference/dx.npy", "implementation/dx.npy"})
     EXPECT_FALSE(fs::exists(dir.path() / "case" / stale)) << stale;
@@ -257,18 +269,25 @@ std::vector<BadSave> bad_saves() {
       {"UnderAFile", {"repro", line, "--save", "a_file/case"}, "--save: Expected a directory at a_file/case"},
       {"FoldersOfOursWithoutCaseJson", {"repro", line, "--save", "theirs"}, "(a folder --save writes)"},
       // Input errors come before the plugin is loaded (exit 2, not 3).
-      {"GateAFile", {"gate", "--plugin", "no-such-plugin.so", "--repro", line, "--save", "a_file"},
+      {"GateAFile",
+       {"gate", "--plugin", "no-such-plugin.so", "--repro", line, "--save", "a_file"},
        "--save: Expected a directory at a_file"},
-      {"GateWithoutRepro", {"gate", "--plugin", "no-such-plugin.so", "--save", "case"}, "Expected --save with --repro"},
+      {"GateWithoutRepro",
+       {"gate", "--plugin", "no-such-plugin.so", "--save", "case"},
+       "Expected --save with --repro"},
   };
   // A directory that exists but takes no file (root may write anywhere else).
   if (fs::is_directory("/proc/self"))
-    out.push_back({"Unwritable", {"repro", line, "--save", "/proc/self"}, "Expected a directory we can write at /proc/self"});
+    out.push_back({"Unwritable",
+                   {"repro", line, "--save", "/proc/self"},
+                   "Expected a directory we can write at /proc/self"});
   return out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, CaseExportBadSave, ::testing::ValuesIn(bad_saves()),
-                         [](const ::testing::TestParamInfo<BadSave>& i) { return std::string(i.param.name); });
+                         [](const ::testing::TestParamInfo<BadSave>& i) {
+                           return std::string(i.param.name);
+                         });
 
 /// gen-sample writes x for `problem` and returns its values; the same as the properties draw.
 std::vector<double> gen_sample_x(const std::string& problem) {
@@ -288,11 +307,13 @@ std::vector<double> gen_sample_x(const std::string& problem) {
 }
 
 TEST(GenSample, HonoursValuesConstant) {
-  for (double v : gen_sample_x("layer_norm shape=3x4 normalized_shape=4 values=constant:3.5")) EXPECT_EQ(v, 3.5);
+  for (double v : gen_sample_x("layer_norm shape=3x4 normalized_shape=4 values=constant:3.5"))
+    EXPECT_EQ(v, 3.5);
 }
 
 TEST(GenSample, HonoursValuesUniformItsRangeAndSpread) {
-  const std::vector<double> x = gen_sample_x("batch_norm shape=8x4x8 dtype=float64 seed=3 values=uniform:10:2");
+  const std::vector<double> x =
+      gen_sample_x("batch_norm shape=8x4x8 dtype=float64 seed=3 values=uniform:10:2");
   for (double v : x) EXPECT_TRUE(v >= 8 && v <= 12) << v;
   EXPECT_LT(*std::min_element(x.begin(), x.end()), 9);  // it spans the range, not a point in it
   EXPECT_GT(*std::max_element(x.begin(), x.end()), 11);
@@ -301,15 +322,18 @@ TEST(GenSample, HonoursValuesUniformItsRangeAndSpread) {
 TEST(GenSample, HonoursValuesNanAndInfOnePlanted) {
   for (const char* kind : {"nan", "inf"}) {
     const std::vector<double> x = gen_sample_x(std::string("group_norm shape=2x4x3 groups=2 values=") + kind);
-    const auto planted = std::count_if(x.begin(), x.end(), [&](double v) { return kind[0] == 'n' ? std::isnan(v) : v == INFINITY; });
+    const auto planted = std::count_if(
+        x.begin(), x.end(), [&](double v) { return kind[0] == 'n' ? std::isnan(v) : v == INFINITY; });
     EXPECT_EQ(planted, 1) << kind;
-    EXPECT_EQ(std::count_if(x.begin(), x.end(), [](double v) { return std::isfinite(v); }), static_cast<long>(x.size()) - 1);
+    EXPECT_EQ(std::count_if(x.begin(), x.end(), [](double v) { return std::isfinite(v); }),
+              static_cast<long>(x.size()) - 1);
   }
 }
 
 TEST(GenSample, HonoursValuesTinyAndLarge) {
   const std::vector<double> tiny = gen_sample_x("layer_norm shape=4x16 normalized_shape=16 values=tiny");
-  for (double v : tiny) EXPECT_LT(std::fabs(v), 1e-36) << v;  // 4 x float32's smallest normal (1.2e-38) x N(0, 1)
+  for (double v : tiny)
+    EXPECT_LT(std::fabs(v), 1e-36) << v;  // 4 x float32's smallest normal (1.2e-38) x N(0, 1)
   EXPECT_GT(*std::max_element(tiny.begin(), tiny.end()), 0);
   const std::vector<double> large = gen_sample_x("layer_norm shape=4x16 normalized_shape=16 values=large");
   double top = 0;
@@ -328,8 +352,8 @@ TEST(GenSample, HonoursValuesExactPairsEverySetsMeanExact) {
 
 TEST(GenSample, OffsetAndSpreadReplaceTheValuesAndTheLineSaysSo) {
   const ScratchDir dir;
-  const RunResult r = run_normcheck({"gen-sample", "--problem", "batch_norm shape=2x3 values=constant:1", "--out", "gs",
-                                     "--offset", "5", "--spread", "0.5"},
+  const RunResult r = run_normcheck({"gen-sample", "--problem", "batch_norm shape=2x3 values=constant:1",
+                                     "--out", "gs", "--offset", "5", "--spread", "0.5"},
                                     dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("values=normal:5:0.5"));

@@ -11,9 +11,9 @@
 #include <system_error>
 
 #include "normcheck/npy.h"
+#include "reference/reference.h"
 #include "tools/normcheck/cli_error.h"
 #include "tools/normcheck/exit_codes.h"
-#include "reference/reference.h"
 #include "tools/normcheck/output_files.h"
 #include "tools/normcheck/sample_inputs.h"
 
@@ -27,7 +27,8 @@ using Json = nlohmann::ordered_json;
 constexpr std::string_view kInputs = "inputs", kReference = "reference", kImplementation = "implementation";
 constexpr std::string_view kParts[] = {kInputs, kReference, kImplementation};
 /// Every output an implementation may write, in the order reference::present_outputs lists them.
-constexpr std::string_view kOutputNames[] = {"y", "mean", "rstd", "running_mean", "running_var", "dx", "dweight", "dbias"};
+constexpr std::string_view kOutputNames[] = {"y",           "mean", "rstd",    "running_mean",
+                                             "running_var", "dx",   "dweight", "dbias"};
 
 /// A number, or "nan" / "inf" / "-inf" (JSON has no infinities), as results.json writes them.
 Json number(double v) {
@@ -101,7 +102,9 @@ Status clear_earlier(const fs::path& folder) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(folder, ec))
     if (e.is_regular_file() && e.path().extension() == ".npy") fs::remove(e.path(), ec);
-  if (ec) return Status::error("Expected to replace the earlier export in " + folder.string() + ", but got: " + ec.message());
+  if (ec)
+    return Status::error("Expected to replace the earlier export in " + folder.string() +
+                         ", but got: " + ec.message());
   fs::remove(folder, ec);  // fails, harmlessly, where the user keeps other files
   return {};
 }
@@ -110,8 +113,11 @@ Status clear_earlier(const fs::path& folder) {
 
 std::string load_in_numpy(const std::string& dir) {
   return "import json, numpy as np  # bfloat16 files: import ml_dtypes first\n"
-         "d = " + Json(dir).dump() + "; case = json.load(open(f\"{d}/case.json\"))\n"
-         "a = {k: np.load(f\"{d}/{k}.npy\") for k in case[\"files\"]}  # a[\"inputs/x\"], a[\"reference/y\"], ...";
+         "d = " +
+         Json(dir).dump() +
+         "; case = json.load(open(f\"{d}/case.json\"))\n"
+         "a = {k: np.load(f\"{d}/{k}.npy\") for k in case[\"files\"]}  # a[\"inputs/x\"], "
+         "a[\"reference/y\"], ...";
 }
 
 Status prepare_save_dir(const std::string& dir) {
@@ -119,8 +125,8 @@ Status prepare_save_dir(const std::string& dir) {
   // create_directories succeeds on an existing directory that cannot be written: try a file.
   const fs::path root(dir), probe = root / ".normcheck-save-probe";
   if (!std::ofstream(probe)) {
-    return Status::error("Expected a directory we can write at " + dir + ", but creating a file in it failed: " +
-                         std::strerror(errno));
+    return Status::error("Expected a directory we can write at " + dir +
+                         ", but creating a file in it failed: " + std::strerror(errno));
   }
   std::error_code ec;
   fs::remove(probe, ec);
@@ -129,7 +135,8 @@ Status prepare_save_dir(const std::string& dir) {
     const fs::path folder = root / part;
     if (!fs::exists(folder, ec)) continue;
     if (!earlier) {
-      return Status::error("Expected no " + folder.string() + " (a folder --save writes) in a directory without " +
+      return Status::error("Expected no " + folder.string() +
+                           " (a folder --save writes) in a directory without " +
                            "an earlier case.json, but it exists");
     }
     NC_RETURN_IF_ERROR(clear_earlier(folder));
@@ -145,14 +152,14 @@ Status save_case(impls::Implementation& impl, const ReplayedCase& c, const std::
   std::error_code ec;
   for (std::string_view part : kParts) {
     fs::create_directories(fs::path(dir) / part, ec);
-    if (ec) return Status::error("Expected to create " + dir + "/" + std::string(part) + ", but got: " + ec.message());
+    if (ec)
+      return Status::error("Expected to create " + dir + "/" + std::string(part) +
+                           ", but got: " + ec.message());
   }
   Json files;
-  const InputSet& before = *in;
   for (const InputSlot& slot : input_slots()) {
-    const Tensor* t = slot.required ? &(before.*slot.required) : nullptr;
-    if (slot.optional && (before.*slot.optional)) t = &*(before.*slot.optional);
-    if (t != nullptr) NC_RETURN_IF_ERROR(write_listed(dir, kInputs, slot.name, t->view(), files));
+    if (const Tensor* t = tensor_in(*in, slot))
+      NC_RETURN_IF_ERROR(write_listed(dir, kInputs, slot.name, t->view(), files));
   }
 
   Json reference_side, implementation_side;
@@ -161,7 +168,8 @@ Status save_case(impls::Implementation& impl, const ReplayedCase& c, const std::
     for (const reference::NamedOutput& o : present_outputs(*want)) {
       NC_RETURN_IF_ERROR(write_listed(dir, kReference, o.name, o.value->view(), files));
       if (o.bound != nullptr)
-        NC_RETURN_IF_ERROR(write_listed(dir, kReference, std::string(o.name) + "_bound", o.bound->view(), files));
+        NC_RETURN_IF_ERROR(
+            write_listed(dir, kReference, std::string(o.name) + "_bound", o.bound->view(), files));
     }
     reference_side["status"] = "ok";
     reference_side["num_batches_tracked"] = want->num_batches_tracked;
@@ -170,17 +178,20 @@ Status save_case(impls::Implementation& impl, const ReplayedCase& c, const std::
     reference_side["message"] = want.message();
   }
 
-  implementation_side["name"] = c.line.implementation.empty() ? std::string(impl.name()) : c.line.implementation;
+  implementation_side["name"] =
+      c.line.implementation.empty() ? std::string(impl.name()) : c.line.implementation;
   const std::optional<std::string> unsupported = impl.supports(p);
-  const properties::ImplRun got =
-      unsupported ? properties::ImplRun{Status::error("unsupported: " + *unsupported), {}} : properties::run_impl(impl, p, in->views());
+  const properties::ImplRun got = unsupported
+                                      ? properties::ImplRun{Status::error("unsupported: " + *unsupported), {}}
+                                      : properties::run_impl(impl, p, in->views());
   if (got.status.ok()) {
     for (std::string_view name : kOutputNames) {
       if (const std::optional<TensorView> v = properties::output_named(got.out.views, name))
         NC_RETURN_IF_ERROR(write_listed(dir, kImplementation, name, *v, files));
     }
     implementation_side["status"] = "ok";
-    if (tracks_running_stats(p)) implementation_side["num_batches_tracked"] = got.out.views.num_batches_tracked;
+    if (tracks_running_stats(p))
+      implementation_side["num_batches_tracked"] = got.out.views.num_batches_tracked;
   } else {
     implementation_side["status"] = got.status.is_refusal() ? "refused" : "error";
     implementation_side["message"] = got.status.message();
@@ -198,8 +209,9 @@ Status save_case(impls::Implementation& impl, const ReplayedCase& c, const std::
   verdict["outcome"] = std::string(properties::name(c.verdict.outcome));
   verdict["output"] = c.verdict.worst ? Json(c.verdict.worst->output) : Json(nullptr);
   verdict["detail"] = c.verdict.detail;
-  verdict["worst"] = c.verdict.worst ? worst_json(*c.verdict.worst, want ? &*want : nullptr, c.check.bound_multiplier)
-                                     : Json(nullptr);
+  verdict["worst"] = c.verdict.worst
+                         ? worst_json(*c.verdict.worst, want ? &*want : nullptr, c.check.bound_multiplier)
+                         : Json(nullptr);
   j["verdict"] = std::move(verdict);
   if (tracks_running_stats(p)) j["num_batches_tracked"] = in->num_batches_tracked;  // before the call
   j["reference"] = std::move(reference_side);
@@ -217,10 +229,12 @@ Status save_case(impls::Implementation& impl, const ReplayedCase& c, const std::
   return {};
 }
 
-int save_replayed_case(impls::Implementation& impl, const ReplayedCase& c, const std::string& dir, int exit_code) {
+int save_replayed_case(impls::Implementation& impl, const ReplayedCase& c, const std::string& dir,
+                       int exit_code) {
   if (Status s = save_case(impl, c, dir); !s) return report_usage_error(with_context("--save", s));
-  std::printf("  saved: %s/case.json, inputs/, reference/, implementation/ (load: docs/gate.md, \"Export a case\")\n",
-              dir.c_str());
+  std::printf(
+      "  saved: %s/case.json, inputs/, reference/, implementation/ (load: docs/gate.md, \"Export a case\")\n",
+      dir.c_str());
   std::fflush(stdout);
   return exit_code;
 }

@@ -44,6 +44,7 @@ Status save_case(impls::Implementation& impl, const ReplayedCase& c, const std::
 
 /// --save for `repro` and `gate --repro`: save_case, then "  saved: DIR/case.json ..." on stdout;
 /// returns exit_code, or kExitUsage with one line on stderr when writing failed.
-int save_replayed_case(impls::Implementation& impl, const ReplayedCase& c, const std::string& dir, int exit_code);
+int save_replayed_case(impls::Implementation& impl, const ReplayedCase& c, const std::string& dir,
+                       int exit_code);
 
 }  // namespace normcheck::tool

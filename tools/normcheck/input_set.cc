@@ -33,6 +33,11 @@ const std::vector<InputSlot>& input_slots() {
   return kSlots;
 }
 
+const Tensor* tensor_in(const InputSet& in, const InputSlot& slot) {
+  if (slot.required) return &(in.*slot.required);
+  return (in.*slot.optional) ? &*(in.*slot.optional) : nullptr;
+}
+
 const std::string& InputPaths::of(std::string_view slot_name) const {
   if (slot_name == "x") return x;
   if (slot_name == "weight") return weight;
@@ -63,8 +68,7 @@ Expected<InputSet> read_input_set(const InputPaths& paths, std::int64_t num_batc
 Expected<std::vector<std::string>> write_input_set(const std::string& dir, const InputSet& in) {
   std::vector<std::string> written;
   for (const InputSlot& slot : input_slots()) {
-    const Tensor* t = slot.required ? &(in.*slot.required) : nullptr;
-    if (slot.optional && (in.*slot.optional)) t = &*(in.*slot.optional);
+    const Tensor* t = tensor_in(in, slot);
     if (t == nullptr) continue;
     const std::string path = dir + "/" + std::string(slot.name) + ".npy";
     NC_RETURN_IF_ERROR(write_npy(path, t->view()));

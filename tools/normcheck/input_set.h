@@ -32,6 +32,8 @@ struct InputSlot {
 };
 /// The six slots, x first.
 const std::vector<InputSlot>& input_slots();
+/// The tensor a set holds in `slot`, or nullptr where it has none.
+const Tensor* tensor_in(const InputSet& in, const InputSlot& slot);
 
 /// The files to read, by slot name; an empty path means "not given".
 struct InputPaths {

@@ -55,8 +55,7 @@ CLI::App* add_reference_command(CLI::App& app, ReferenceOptions& o) {
 
 Status check_inputs_against_problem(const Problem& p, const InputSet& in, const InputPaths& paths) {
   for (const InputSlot& slot : input_slots()) {
-    const Tensor* t = slot.required ? &(in.*slot.required) : nullptr;
-    if (slot.optional && (in.*slot.optional)) t = &*(in.*slot.optional);
+    const Tensor* t = tensor_in(in, slot);
     if (t == nullptr) continue;
     const std::string where = fmt::format("{} {}", slot.option, paths.of(slot.name));
     if (t->dtype() != p.dtype)
