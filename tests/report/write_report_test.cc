@@ -26,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::read_text;
 
 class WriteReport : public ::testing::Test {
@@ -248,7 +249,9 @@ TEST_F(WriteReport, ARunWithNoRowsStillRenders) {
   doc["summary"] = {{"conforming", false}, {"passed", 0}, {"failed", 0}, {"skipped", 0}, {"mistrusted", 0}};
   ASSERT_TRUE(write_report(doc, dir_.string()).ok());
   EXPECT_THAT(read_text((dir_ / "summary.md").string()), HasSubstr("NOT CONFORMING (0 failed"));
-  EXPECT_THAT(read_text((dir_ / "index.html").string()), HasSubstr("No mutants in this run."));
+  // No mutants, no mutant section (issue 14, item 5).
+  EXPECT_THAT(read_text((dir_ / "index.html").string()), Not(HasSubstr("id=\"mutants\"")));
+  EXPECT_THAT(read_text((dir_ / "summary.md").string()), Not(HasSubstr("Mutants")));
 }
 
 TEST_F(WriteReport, AnUnwritableDirectoryIsAOneLineError) {
