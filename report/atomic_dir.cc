@@ -87,34 +87,57 @@ class FileLock {
 /// A per-file writer's temporary file (atomic_file.h), what a killed one leaves.
 bool is_temporary(const std::string& name) { return name.front() == '.' && name.find(".tmp-") != std::string::npos; }
 
-/// dir, when it exists, must be a directory holding only files of the set (or the temporary files
-/// of a per-file writer, which go with the old set).
-Status check_replaceable(const Target& t, const std::vector<NamedContent>& files) {
+/// Whether an entry of the directory is the user's rather than the set's (or a temporary file).
+bool is_foreign(const std::string& name, const std::vector<NamedContent>& files) {
+  const bool ours = std::any_of(files.begin(), files.end(), [&](const NamedContent& f) { return f.name == name; });
+  return !ours && !is_temporary(name);
+}
+
+/// Moves the user's entries of from into to (a name to already has stays where it is): they go
+/// from the old set to the new one, and back when a write stops halfway.
+Status move_foreign(const fs::path& from, const fs::path& to, const std::vector<NamedContent>& files) {
   std::error_code ec;
-  if (!fs::exists(t.dir, ec)) return {};
-  if (!fs::is_directory(t.dir, ec)) return Status::error("Expected a directory at " + t.dir.string() + ", but got a file");
-  std::string names;
-  for (const NamedContent& f : files) names += (names.empty() ? "" : ", ") + f.name;
-  for (const fs::directory_entry& e : fs::directory_iterator(t.dir, ec)) {
+  if (!fs::is_directory(from, ec)) return {};
+  for (const fs::directory_entry& e : fs::directory_iterator(from, ec)) {
     const std::string n = e.path().filename().string();
-    const bool ours = std::any_of(files.begin(), files.end(), [&](const NamedContent& f) { return f.name == n; });
-    if (!ours && !is_temporary(n))
-      return Status::error("Expected " + t.dir.string() + " to hold only a report (" + names + "), but got '" + n +
-                           "' in it: give the report a directory of its own");
+    if (!is_foreign(n, files)) continue;
+    const fs::path dest = to / n;
+    if (::renameat2(AT_FDCWD, e.path().c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE) != 0 && errno != EEXIST)
+      return Status::error("Expected to move " + e.path().string() + " to " + dest.string() + ", but got: " + errno_text());
   }
-  if (ec) return Status::error("Expected to list " + t.dir.string() + ", but got: " + ec.message());
+  if (ec) return Status::error("Expected to list " + from.string() + ", but got: " + ec.message());
   return {};
 }
 
-/// Removes what killed writers left beside dir: staging directories (ours hold the lock, so no
-/// live writer owns one).
-void remove_stale_staging(const Target& t) {
+Status check_replaceable(const Target& t) {
+  std::error_code ec;
+  if (fs::exists(t.dir, ec) && !fs::is_directory(t.dir, ec))
+    return Status::error("Expected a directory at " + t.dir.string() + ", but got a file");
+  return {};
+}
+
+/// Takes back what killed writers left beside dir (ours hold the lock, so no live writer owns a
+/// staging directory): the user's entries return to dir, the rest is removed.
+void recover_stale_staging(const Target& t, const std::vector<NamedContent>& files) {
   std::error_code ec;
   const std::string prefix = t.staging_prefix();
   for (const fs::directory_entry& e : fs::directory_iterator(t.parent, ec)) {
     const std::string n = e.path().filename().string();
-    if (n.size() == prefix.size() + kMkdtempSuffix && n.rfind(prefix, 0) == 0) fs::remove_all(e.path(), ec);
+    if (n.size() != prefix.size() + kMkdtempSuffix || n.rfind(prefix, 0) != 0) continue;
+    fs::create_directory(t.dir, ec);
+    if (move_foreign(e.path(), t.dir, files).ok()) fs::remove_all(e.path(), ec);
   }
+}
+
+/// dir is a mount point (a container's volume, a bind mount): it cannot be renamed, nor can
+/// entries move out of it, only be written into. statx knows (Linux 5.8 on); before that, another
+/// device than its parent's tells.
+bool is_mount_point(const Target& t) {
+  struct statx x {};
+  if (::statx(AT_FDCWD, t.dir.c_str(), 0, STATX_BASIC_STATS, &x) == 0 && (x.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+    return (x.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  struct stat dir {}, parent {};
+  return ::stat(t.dir.c_str(), &dir) == 0 && ::stat(t.parent.c_str(), &parent) == 0 && dir.st_dev != parent.st_dev;
 }
 
 /// The mode of the new directory: the old one's, or what mkdir would give (mkdtemp makes 0700).
@@ -154,20 +177,21 @@ Status replace_one_by_one(const Target& t, const std::vector<NamedContent>& file
   return write_files_atomically(t.dir.string(), files);
 }
 
-/// The staged set becomes dir: exchanged with the old one, or renamed into place for a first write.
-Status swap_in(const std::string& staging, const Target& t, const std::vector<NamedContent>& files) {
-  std::error_code ec;
-  const bool exists = fs::exists(t.dir, ec);
-  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, t.dir.c_str(), exists ? RENAME_EXCHANGE : RENAME_NOREPLACE) == 0)
-    return {};
+/// The staged set becomes dir: exchanged with the old one, or renamed into place for a first
+/// write. Sets unsupported (an errno) when the filesystem cannot do either (nothing changed then).
+Status swap_in(const std::string& staging, const Target& t, bool exists, int& unsupported) {
+  const unsigned flags = exists ? RENAME_EXCHANGE : RENAME_NOREPLACE;
+  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, t.dir.c_str(), flags) == 0) return {};
   const int error = errno;
   if (!exists && cannot_exchange(error) && ::rename(staging.c_str(), t.dir.c_str()) == 0) return {};
-  if (exists && cannot_exchange(error)) {
-    std::fprintf(stderr, "normcheck: warning: %s cannot be swapped whole (%s): its files are replaced one by one\n",
-                 t.dir.c_str(), std::strerror(error));
-    return replace_one_by_one(t, files);
-  }
+  if (exists && cannot_exchange(error)) unsupported = error;
   return Status::error("Expected to put the new " + t.dir.string() + " in place, but got: " + std::strerror(error));
+}
+
+Status replace_one_by_one_warning(const Target& t, const std::vector<NamedContent>& files, const char* why) {
+  std::fprintf(stderr, "normcheck: warning: %s cannot be swapped whole (%s): its files are replaced one by one\n",
+               t.dir.c_str(), why);
+  return replace_one_by_one(t, files);
 }
 
 }  // namespace
@@ -179,8 +203,11 @@ Status replace_directory(const std::string& dir, const std::vector<NamedContent>
   NC_RETURN_IF_ERROR(ensure_directory(t.parent.string()));
   const FileLock lock(t.lock());
   NC_RETURN_IF_ERROR(lock.status());
-  NC_RETURN_IF_ERROR(check_replaceable(t, files));
-  remove_stale_staging(t);
+  NC_RETURN_IF_ERROR(check_replaceable(t));
+  recover_stale_staging(t, files);
+  std::error_code ec;
+  const bool exists = fs::exists(t.dir, ec);
+  if (exists && is_mount_point(t)) return replace_one_by_one_warning(t, files, "a mount point");
 
   std::string staging = (t.parent / (t.staging_prefix() + std::string(kMkdtempSuffix, 'X'))).string();
   if (::mkdtemp(staging.data()) == nullptr)
@@ -189,13 +216,21 @@ Status replace_directory(const std::string& dir, const std::vector<NamedContent>
   if (::chmod(staging.c_str(), directory_mode(t)) != 0)
     s = Status::error("Expected to set the mode of " + staging + ", but got: " + errno_text());
   if (s.ok()) s = stage(staging, files);
-  if (s.ok()) s = swap_in(staging, t, files);
-  if (s.ok()) {
+  if (s.ok() && exists) {
+    s = move_foreign(t.dir, staging, files);  // the user's entries go with the new set
     kill_point(files.size() + 1);
+  }
+  int unsupported = 0;
+  if (s.ok()) s = swap_in(staging, t, exists, unsupported);
+  if (s.ok()) {
+    kill_point(files.size() + 2);
     fsync_directory(t.parent.string());
   }
-  std::error_code ec;
-  fs::remove_all(staging, ec);  // the old set after an exchange; the unused new one after an error
+  // staging now holds the old set after a swap, or the unused new one (and the user's entries,
+  // which go back) after an error.
+  if (Status back = move_foreign(staging, t.dir, files); back.ok()) fs::remove_all(staging, ec);
+  else if (s.ok()) s = back;
+  if (unsupported != 0) return replace_one_by_one_warning(t, files, std::strerror(unsupported));
   return s;
 }
 

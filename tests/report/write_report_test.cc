@@ -187,14 +187,17 @@ TEST_F(WriteReport, AFailedWriteReplacesNothingAndLeavesNothingBehind) {
   EXPECT_EQ(report_entries_beside(out), (std::vector<std::string>{".report.lock", "report"}));
 }
 
-TEST_F(WriteReport, ADirectoryHoldingOtherFilesIsRefusedAndKept) {
-  fs::create_directories(dir_);
-  std::ofstream(dir_ / "notes.txt") << "mine";
-  const Status s = write_report(testing::sample(), dir_.string());
-  EXPECT_EQ(s.message(), "Expected " + dir_.string() +
-                             " to hold only a report (summary.md, junit.xml, index.html, results.json), but got "
-                             "'notes.txt' in it: give the report a directory of its own");
-  EXPECT_EQ(files(), (std::vector<std::string>{"notes.txt"}));
+// What else the directory holds (a baseline, the demo's samples) is the user's: it stays.
+TEST_F(WriteReport, OtherEntriesOfTheDirectoryStay) {
+  fs::create_directories(dir_ / "sample" / "layer_norm");
+  std::ofstream(dir_ / "baseline.json") << "mine";
+  std::ofstream(dir_ / "sample" / "layer_norm" / "x.npy") << "mine too";
+  ASSERT_TRUE(write_report(testing::sample(), dir_.string()).ok());
+  ASSERT_TRUE(write_report(testing::sample(), dir_.string()).ok());
+  EXPECT_EQ(files(), (std::vector<std::string>{"baseline.json", "index.html", "junit.xml", "results.json", "sample",
+                                               "summary.md"}));
+  EXPECT_EQ(read_text((dir_ / "baseline.json").string()), "mine");
+  EXPECT_EQ(read_text((dir_ / "sample" / "layer_norm" / "x.npy").string()), "mine too");
 }
 
 TEST_F(WriteReport, TheWorkingDirectoryOrDotIsRefused) {
@@ -219,26 +222,38 @@ TEST_F(WriteReport, ALinkToTheDirectoryStaysALink) {
 }
 
 // A directory that cannot be exchanged (a mount point: a CI container's volume) still gets the
-// new report, file by file. Needs a private mount namespace (root or user namespaces).
+// new report, file by file, and keeps the user's files: a tmpfs (another filesystem) and a bind
+// mount of the same one (nothing can move out of it: EXDEV). Needs a private mount namespace (root
+// or user namespaces).
 TEST_F(WriteReport, AMountPointIsWrittenFileByFile) {
-  const fs::path out = dir_ / "report";
-  fs::create_directories(out);
+  const fs::path out = dir_ / "report", source = dir_ / "bound";
   constexpr int kCannotMount = 77;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("tmpfs", out.c_str(), "tmpfs", 0, nullptr) != 0)
-      ::_exit(kCannotMount);
-    bool ok = write_report(sample_of_run(1), out.string()).ok() && write_report(sample_of_run(2), out.string()).ok();
-    const std::optional<std::vector<std::string>> texts = read_set(out);
-    ok = ok && texts && run_id_in((*texts)[0]) == 2 && run_id_in((*texts)[3]) == 2;
-    ::_exit(ok ? 0 : 1);
+  for (const bool bind : {false, true}) {
+    SCOPED_TRACE(bind ? "a bind mount" : "a tmpfs");
+    fs::remove_all(dir_);
+    fs::create_directories(out);
+    fs::create_directories(source);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          (bind ? ::mount(source.c_str(), out.c_str(), nullptr, MS_BIND, nullptr)
+                : ::mount("tmpfs", out.c_str(), "tmpfs", 0, nullptr)) != 0)
+        ::_exit(kCannotMount);
+      bool ok = write_report(sample_of_run(1), out.string()).ok();
+      std::ofstream(out / "keep.txt") << "mine";
+      ok = write_report(sample_of_run(2), out.string()).ok() && ok;
+      const std::optional<std::vector<std::string>> texts = read_set(out);
+      ok = ok && texts && run_id_in((*texts)[0]) == 2 && run_id_in((*texts)[3]) == 2;
+      ok = ok && read_text((out / "keep.txt").string()) == "mine";
+      ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == kCannotMount) GTEST_SKIP() << "cannot mount in a private mount namespace here";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the report on a mount point was not replaced, or the user's file went";
+    EXPECT_EQ(report_entries_beside(out), (std::vector<std::string>{".report.lock", "report"}));
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == kCannotMount) GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the report on a mount point was not replaced";
 }
 
 TEST_F(WriteReport, ARunWithNoRowsStillRenders) {
@@ -261,17 +276,21 @@ TEST_F(WriteReport, AnUnwritableDirectoryIsAOneLineError) {
 }
 
 // Issue 13, item 7: a writer SIGKILLed after each step of the write (the steps of the test hook:
-// 1-4 each file of the new set written, 5 the new set in place) leaves the old report or the new
-// one, whole, never a mix; the next write leaves nothing of the killed one behind.
+// 1-4 each file of the new set written, 5 the user's entries carried over, 6 the new set in place)
+// leaves the old report or the new one, whole, never a mix; the next write leaves nothing of the
+// killed one behind, and the user's entries where they were.
 TEST_F(WriteReport, AWriterKilledAtAnyStepLeavesTheOldReportOrTheNewOneWhole) {
   const fs::path out = dir_ / "report";
   for (const bool had_report : {true, false}) {
-    for (int step = 1; step <= 5; ++step) {
+    for (int step = 1; step <= 6; ++step) {
+      if (step == 5 && !had_report) continue;  // a first write has nothing to carry over
       SCOPED_TRACE("killed after step " + std::to_string(step) + (had_report ? ", over an old report" : ", first write"));
       fs::remove_all(dir_);
       fs::create_directories(dir_);
       if (had_report) {
         ASSERT_TRUE(write_report(sample_of_run(1), out.string()).ok());
+        fs::create_directories(out / "notes");
+        std::ofstream(out / "notes" / "keep.txt") << "mine";
       }
       const int status = write_in_child(out, 2, step);
       ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the hook did not kill at step " << step;
@@ -289,7 +308,12 @@ TEST_F(WriteReport, AWriterKilledAtAnyStepLeavesTheOldReportOrTheNewOneWhole) {
       ASSERT_TRUE(after.has_value());
       EXPECT_EQ(whole_report_id(*after), 3);
       dir_ = out;
-      EXPECT_EQ(files(), (std::vector<std::string>{"index.html", "junit.xml", "results.json", "summary.md"}));
+      std::vector<std::string> expected{"index.html", "junit.xml", "results.json", "summary.md"};
+      if (had_report) expected.insert(expected.begin() + 2, "notes");
+      EXPECT_EQ(files(), expected);
+      if (had_report) {
+        EXPECT_EQ(read_text((out / "notes" / "keep.txt").string()), "mine");
+      }
       dir_ = out.parent_path();
       EXPECT_EQ(report_entries_beside(out), (std::vector<std::string>{".report.lock", "report"}));
     }
