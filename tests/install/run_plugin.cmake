@@ -1,13 +1,7 @@
 # cmake -P script: install normcheck, build examples/plugin out of tree against the install tree
 # alone (as examples/plugin/CMakeLists.txt's standalone branch: find_path normcheck_plugin.h,
 # find_package(dlpack)), and gate the plugin with the installed normcheck.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  message(STATUS "${out}")
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run.cmake)
 file(REMOVE_RECURSE ${PREFIX} ${PLUGIN_BUILD})
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX})
 # Only the install prefix and the system (dlpack) are searched: not normcheck's source tree.

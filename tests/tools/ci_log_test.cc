@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -23,12 +21,6 @@ using nlohmann::json;
 
 const std::string kExample = NC_EXAMPLE_PLUGIN;
 const std::string kCrash = NC_GATE_CRASH_PLUGIN;
-
-void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 /// The "progress: ..." lines of out, in order.
 std::vector<std::string> progress_lines(const std::string& out) {
@@ -52,7 +44,7 @@ TEST(ProgressText, RowsFailuresElapsedAndTheEstimate) {
 
 TEST(CiLog, GateWithStdoutToAFilePrintsProgressLines) {
   ScratchDir dir;
-  write(dir / "p.json", kFourRowPolicy);
+  write_file(dir / "p.json", kFourRowPolicy);
   const std::vector<std::string> gate = {"gate", "--plugin", kExample, "--policy", dir / "p.json", "--tier", "smoke",
                                          "--out", dir / "report", "--progress-interval-s", "0"};
   const RunResult r = run_normcheck(gate, dir.path());
@@ -95,30 +87,30 @@ TEST(CiLog, ThePluginPathIsTheOneTheUserGave) {
   ScratchDir dir;
   fs::create_directories(dir.path() / "plugins");
   fs::copy_file(kCrash, dir.path() / "plugins" / "gate_crash.so");
-  write(dir / "p.json", R"({"policy_version": 1, "ops": ["layer_norm", "batch_norm"], "dtypes": ["float32"],
+  write_file(dir / "p.json", R"({"policy_version": 1, "ops": ["layer_norm", "batch_norm"], "dtypes": ["float32"],
     "profiles": ["pytorch"], "properties": ["differential"]})");
   const RunResult r = run_normcheck({"gate", "--plugin", "plugins/gate_crash.so", "--policy", "p.json", "--out",
                                      "report", "--quiet", "--timeout-s", "5", "--progress-interval-s", "0"},
                                     dir.path());
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("REPRO: normcheck gate --plugin 'plugins/gate_crash.so' --repro '"), std::string::npos) << r.out;
-  const json doc = json::parse(read(dir / "report/results.json"));
+  const json doc = json::parse(file_text(dir / "report/results.json"));
   EXPECT_EQ(doc["gate"]["plugin"], "plugins/gate_crash.so");
   const std::string here = fs::canonical(dir.path()).string();
   EXPECT_EQ(r.out.find(here), std::string::npos) << r.out;
   for (const char* file : {"results.json", "summary.md", "junit.xml", "index.html"})
-    EXPECT_EQ(read(dir / ("report/" + std::string(file))).find(here), std::string::npos) << file << " names " << here;
+    EXPECT_EQ(file_text(dir / ("report/" + std::string(file))).find(here), std::string::npos) << file << " names " << here;
 }
 
 TEST(CiLog, AGateReportHasNoEmptyMutantSection) {
   ScratchDir dir;
-  write(dir / "p.json", kFourRowPolicy);
+  write_file(dir / "p.json", kFourRowPolicy);
   const RunResult r = run_normcheck({"gate", "--plugin", kExample, "--policy", dir / "p.json", "--tier", "smoke",
                                      "--out", dir / "report", "--quiet"},
                                     dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const std::string md = read(dir / "report/summary.md"), html = read(dir / "report/index.html"),
-                    junit = read(dir / "report/junit.xml");
+  const std::string md = file_text(dir / "report/summary.md"), html = file_text(dir / "report/index.html"),
+                    junit = file_text(dir / "report/junit.xml");
   EXPECT_EQ(md.find("Mutants"), std::string::npos) << md;
   EXPECT_EQ(html.find("id=\"mutants\""), std::string::npos);
   EXPECT_EQ(html.find("Kill matrix"), std::string::npos) << "the table of contents links no missing section";
