@@ -101,6 +101,8 @@ Status move_foreign(const fs::path& from, const fs::path& to, const std::vector<
   for (const fs::directory_entry& e : fs::directory_iterator(from, ec)) {
     const std::string n = e.path().filename().string();
     if (!is_foreign(n, files)) continue;
+    std::error_code made;
+    fs::create_directory(to, made);  // a stale staging's entries go back to a DIR removed since
     const fs::path dest = to / n;
     if (::renameat2(AT_FDCWD, e.path().c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE) != 0 && errno != EEXIST)
       return Status::error("Expected to move " + e.path().string() + " to " + dest.string() + ", but got: " + errno_text());
@@ -124,7 +126,6 @@ void recover_stale_staging(const Target& t, const std::vector<NamedContent>& fil
   for (const fs::directory_entry& e : fs::directory_iterator(t.parent, ec)) {
     const std::string n = e.path().filename().string();
     if (n.size() != prefix.size() + kMkdtempSuffix || n.rfind(prefix, 0) != 0) continue;
-    fs::create_directory(t.dir, ec);
     if (move_foreign(e.path(), t.dir, files).ok()) fs::remove_all(e.path(), ec);
   }
 }
