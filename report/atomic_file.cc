@@ -16,15 +16,6 @@ namespace fs = std::filesystem;
 
 std::string errno_text() { return std::strerror(errno); }
 
-Status ensure_directory(const std::string& dir) {
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return {};
-  fs::create_directories(dir, ec);
-  if (ec) return Status::error("Expected a directory at " + dir + " (or one we can create), but got: " + ec.message());
-  if (!fs::is_directory(dir, ec)) return Status::error("Expected a directory at " + dir + ", but got something else");
-  return {};
-}
-
 /// Writes content to a fresh temporary file next to final_path; sets temp_path once the file exists.
 Status write_temporary(const std::string& final_path, const std::string& content, std::string& temp_path) {
   const fs::path p(final_path);
@@ -38,25 +29,39 @@ Status write_temporary(const std::string& final_path, const std::string& content
   ::umask(mask);
   Status s;
   if (::fchmod(fd, 0666 & ~mask) != 0) s = Status::error("Expected to set the mode of " + temp_path + ", but got: " + errno_text());
-  for (std::size_t done = 0; s.ok() && done < content.size();) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) s = Status::error("Expected to write " + final_path + ", but got: " + errno_text());
-    else done += static_cast<std::size_t>(n);
-  }
-  if (s.ok() && ::fsync(fd) != 0) s = Status::error("Expected to flush " + final_path + " to disk, but got: " + errno_text());
+  if (s.ok()) s = write_synced(fd, content, final_path);
   if (::close(fd) != 0 && s.ok()) s = Status::error("Expected to close " + final_path + ", but got: " + errno_text());
   return s;
 }
 
+}  // namespace
+
+Status ensure_directory(const std::string& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return {};
+  fs::create_directories(dir, ec);
+  if (ec) return Status::error("Expected a directory at " + dir + " (or one we can create), but got: " + ec.message());
+  if (!fs::is_directory(dir, ec)) return Status::error("Expected a directory at " + dir + ", but got something else");
+  return {};
+}
+
+Status write_synced(int fd, const std::string& content, const std::string& path) {
+  for (std::size_t done = 0; done < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::error("Expected to write " + path + ", but got: " + errno_text());
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return Status::error("Expected to flush " + path + " to disk, but got: " + errno_text());
+  return {};
+}
+
 void fsync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;  // best effort: the renames are done, only their durability is at stake
   (void)::fsync(fd);
   ::close(fd);
 }
-
-}  // namespace
 
 Status write_files_atomically(const std::string& dir, const std::vector<NamedContent>& files) {
   NC_RETURN_IF_ERROR(ensure_directory(dir));

@@ -72,8 +72,9 @@ void banner(std::string& out, const Model& m) {
   if (!meta.created_utc.empty()) out += "<span>" + e(meta.created_utc) + "</span>";
   out += "</div>\n</header>\n";
   out += "<nav class=\"toc\"><a href=\"#matrix\">Conformance matrix</a><a href=\"#worst\">Worst cases</a>"
-         "<a href=\"#errors\">Error histograms</a><a href=\"#profiles\">Profile fingerprint</a>"
-         "<a href=\"#mutants\">Kill matrix</a><a href=\"#rows\">All rows</a></nav>\n";
+         "<a href=\"#errors\">Error histograms</a><a href=\"#profiles\">Profile fingerprint</a>";
+  if (!m.kill.mutants.empty()) out += "<a href=\"#mutants\">Kill matrix</a>";
+  out += "<a href=\"#rows\">All rows</a></nav>\n";
 }
 
 std::string cell_tooltip(const Model& m, const Cell& c) {
@@ -192,11 +193,8 @@ void fingerprint(std::string& out, const Model& m) {
 
 void kill_matrix(std::string& out, const Model& m) {
   const KillMatrix& k = m.kill;
+  if (k.mutants.empty()) return;  // a run without mutants (every gate) has no mutant section
   out += "<section class=\"card\" id=\"mutants\"><h2>Mutant kill matrix</h2>\n";
-  if (k.mutants.empty()) {
-    out += "<p class=\"lede\">No mutants in this run.</p></section>\n";
-    return;
-  }
   const double share = 100.0 * k.killed() / static_cast<double>(k.mutants.size());
   out += fmt::format("<p class=\"lede\">Deliberately wrong implementations, one bug each: a property kills a mutant "
                      "when it fails on it. Killed <b>{} of {}</b>.</p><div class=\"progress\"><span "

@@ -15,12 +15,13 @@
 
 namespace normcheck::report {
 
-/// The files write_report writes, in the order it renames them into place.
+/// The files write_report writes, in the order it stages them.
 inline constexpr const char* kReportFiles[] = {"summary.md", "junit.xml", "index.html", "results.json"};
 
-/// Checks results (as read_results does; source names it in errors), renders it, and writes the four
-/// files into out_dir (created when missing), each atomically: temporary file in out_dir, fsync,
-/// rename. A failure before the renames replaces nothing.
+/// Checks results (as read_results does; source names it in errors), renders it, and makes the four
+/// files out_dir's whole content as a set (report/atomic_dir.h): a reader that opens out_dir sees
+/// the old report or the new one, whole, even when the writer is killed or another writes at once.
+/// A failure replaces nothing.
 Status write_report(const nlohmann::json& results, const std::string& out_dir);
 
 /// Reads path and checks it: schema "normcheck-report", schema_version 1 (else "Expected

@@ -1,4 +1,4 @@
-#include "report/atomic_file.h"
+#include "report/atomic_dir.h"
 #include "report/index_html.h"
 #include "report/junit_xml.h"
 #include "report/model.h"
@@ -12,10 +12,10 @@ Status write_report(const nlohmann::json& results, const std::string& out_dir) {
   if (!model) return model.status();
   // Invalid UTF-8 in a string built in memory becomes U+FFFD rather than an exception.
   std::string json = results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  return write_files_atomically(out_dir, {{"summary.md", render_summary_md(*model)},
-                                          {"junit.xml", render_junit_xml(*model)},
-                                          {"index.html", render_index_html(*model)},
-                                          {"results.json", std::move(json)}});
+  return replace_directory(out_dir, {{"summary.md", render_summary_md(*model)},
+                                    {"junit.xml", render_junit_xml(*model)},
+                                    {"index.html", render_index_html(*model)},
+                                    {"results.json", std::move(json)}});
 }
 
 }  // namespace normcheck::report

@@ -14,6 +14,13 @@
  *   static const nc_plugin_v1 kTable = {NORMCHECK_PLUGIN_ABI_VERSION, 0, "my-norms", "My norms 1.2",
  *                                       my_supports, my_forward, NULL};
  *   NC_PLUGIN_EXPORT const nc_plugin_v1* normcheck_plugin_entry(void) { return &kTable; }
+ *
+ * Dependency: DLPack's header, <dlpack/dlpack.h> (tensors are DLTensors). `cmake --install` puts
+ * this file in <prefix>/include/normcheck/ but does not ship DLPack: on Debian and Ubuntu install
+ * libdlpack-dev (its CMake package: find_package(dlpack), target dlpack::dlpack); elsewhere put the
+ * include/ directory of a DLPack checkout (https://github.com/dmlc/dlpack, 0.6 or later: normcheck is
+ * built and tested with Debian 12's 0.6) on the include path. examples/plugin/CMakeLists.txt
+ * builds a plugin against an install tree this way.
  */
 #ifndef NORMCHECK_PLUGIN_H_
 #define NORMCHECK_PLUGIN_H_

@@ -55,9 +55,11 @@ Capabilities superset(const PluginInfo& info) {
 
 class PluginImplementation final : public Implementation {
  public:
-  PluginImplementation(WorkerConfig config, std::unique_ptr<WorkerProcess> worker)
+  /// given_path: the library as the user named it, for reports (relative stays relative: a report
+  /// names no directory of the machine that ran it).
+  PluginImplementation(WorkerConfig config, std::unique_ptr<WorkerProcess> worker, const std::string& given_path)
       : config_(std::move(config)), info_(worker->info()), worker_(std::move(worker)) {
-    description_ = one_line(info_.description) + " (plugin " + config_.library_path + ")";
+    description_ = one_line(info_.description) + " (plugin " + one_line(given_path) + ")";
     caps_ = superset(info_);
   }
 
@@ -188,7 +190,7 @@ Expected<std::unique_ptr<Implementation>> load_plugin(const std::string& path, c
       if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
     return Status::error(prefix + config.library_path + ": " + why);
   }
-  return std::unique_ptr<Implementation>(new PluginImplementation(std::move(config), std::move(*worker)));
+  return std::unique_ptr<Implementation>(new PluginImplementation(std::move(config), std::move(*worker), path));
 }
 
 }  // namespace normcheck::impls

@@ -28,12 +28,14 @@ std::string shell_quote(const std::string& s) {
   return out;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
+}  // namespace
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-}  // namespace
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 RunResult run_normcheck(const std::vector<std::string>& args, const fs::path& dir) {
   // Appends only: GCC 12 warns (-Wrestrict, a false positive) on some "literal" + std::string chains.
@@ -45,8 +47,8 @@ RunResult run_normcheck(const std::vector<std::string>& args, const fs::path& di
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out);
-  r.err = read_file(err);
+  r.out = file_text(out.string());
+  r.err = file_text(err.string());
   return r;
 }
 

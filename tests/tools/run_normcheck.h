@@ -29,6 +29,10 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+/// The whole file (empty when it cannot be read), and text written as the whole file.
+std::string file_text(const std::string& path);
+void write_file(const std::string& path, const std::string& text);
+
 /// The number of '\n'-terminated lines in s.
 int line_count(const std::string& s);
 

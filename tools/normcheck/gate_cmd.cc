@@ -21,6 +21,7 @@
 #include "tools/normcheck/exit_codes.h"
 #include "tools/normcheck/option_checks.h"
 #include "tools/normcheck/policy.h"
+#include "tools/normcheck/progress_log.h"
 #include "tools/normcheck/suite_run.h"
 
 namespace normcheck::tool {
@@ -205,6 +206,7 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
   cmd->add_option("--repro", o.repro, "Replay one case on the plugin: the line a failure printed after REPRO:");
   cmd->add_option("--save", o.save, "With --repro: export that case into this directory (docs/gate.md)");
   cmd->add_flag("--quiet", o.quiet, "No progress line");
+  add_progress_interval_option(*cmd, o.progress_interval_s);
   cmd->footer(kExitCodesHelp);
   return cmd;
 }
@@ -290,7 +292,8 @@ int run_gate(const GateOptions& o) {
     return properties::narrowed(std::make_unique<Borrowed>(plugin), {.ops = ops, .dtypes = dtypes, .profiles = profiles, .exclude = {}});
   };
   const SuitePlan plan{.ops = ops, .props = policy.properties, .shard_index = shard_i, .shard_count = shard_n,
-                       .progress = !o.quiet && isatty(STDERR_FILENO)};
+                       .progress = !o.quiet && isatty(STDERR_FILENO),
+                       .log_interval_s = log_interval(o.quiet, o.progress_interval_s)};
   std::vector<RowResult> rows = run_suite(targets, plan, [&](impls::Implementation&, Op op, const properties::Property& p) {
     std::vector<RowResult> parts;
     for (Group& g : group_impls) parts.push_back(properties::run_row(*g.impl, op, p, g.config));

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/normcheck/progress_log.h"
+
 namespace normcheck::tool {
 
 struct GateOptions {
@@ -24,6 +26,7 @@ struct GateOptions {
   std::string repro;                 ///< check this one repro line instead of the suite
   std::string save;                  ///< with repro: export that case into this directory (case_export.h)
   bool quiet = false;
+  double progress_interval_s = kDefaultProgressIntervalS;      ///< stdout not a terminal: a progress line this often (progress_log.h)
 };
 
 CLI::App* add_gate_command(CLI::App& app, GateOptions& o);

@@ -7,6 +7,7 @@
 
 #include "normcheck/status.h"
 #include "reference/reference.h"
+#include "report/atomic_file.h"
 
 namespace normcheck::tool {
 
@@ -14,7 +15,7 @@ using reference::NamedOutput;
 using reference::present_outputs;
 
 /// Creates dir and its parents when missing; an error says why ("Expected a directory ..., but ...").
-Status ensure_directory(const std::string& dir);
+using report::ensure_directory;
 
 /// Writes every present output and its bound into dir (which must exist).
 Status write_outputs(const std::string& dir, const reference::Result& r);

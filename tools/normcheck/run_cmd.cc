@@ -16,6 +16,7 @@
 #include "tools/normcheck/implementations.h"
 #include "tools/normcheck/option_checks.h"
 #include "tools/normcheck/policy.h"
+#include "tools/normcheck/progress_log.h"
 #include "tools/normcheck/suite_run.h"
 
 namespace normcheck::tool {
@@ -38,6 +39,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   cmd->add_option("--bound-multiplier", o.bound_multiplier, "Tolerance multiplier on the reference's bound")
       ->check(number_in(0, kMaxMultiplier, /*lo_open=*/true))->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "No progress line");
+  add_progress_interval_option(*cmd, o.progress_interval_s);
   cmd->footer(kExitCodesHelp);
   return cmd;
 }
@@ -83,7 +85,8 @@ int run_run(const RunOptions& o) {
   if (!catalog) return report_usage_error("internal: " + catalog.message());
   config.catalog = std::move(*catalog);
   const SuitePlan plan{.ops = *ops, .props = props, .shard_index = shard_i, .shard_count = shard_n,
-                       .progress = !o.quiet && isatty(STDERR_FILENO)};
+                       .progress = !o.quiet && isatty(STDERR_FILENO),
+                       .log_interval_s = log_interval(o.quiet, o.progress_interval_s)};
   const std::vector<properties::RowResult> rows =
       run_suite(targets, plan, [&](impls::Implementation& impl, Op op, const properties::Property& p) {
         return properties::run_row(impl, op, p, config);

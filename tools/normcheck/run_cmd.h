@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/normcheck/progress_log.h"
+
 namespace normcheck::tool {
 
 struct RunOptions {
@@ -18,6 +20,7 @@ struct RunOptions {
   std::string shard = "0/1";            ///< i/n: this process runs rows i, i+n, i+2n, ...
   double bound_multiplier = 1.0;
   bool quiet = false;
+  double progress_interval_s = kDefaultProgressIntervalS;      ///< stdout not a terminal: a progress line this often (progress_log.h)
 };
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& o);

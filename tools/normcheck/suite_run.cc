@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include "tools/normcheck/progress_log.h"
+
 namespace normcheck::tool {
 namespace {
 
@@ -87,6 +89,7 @@ std::vector<properties::RowResult> run_suite(const std::vector<SuiteTarget>& tar
   std::size_t shard_rows = 0;
   for (std::size_t i = 0; i < total; ++i) shard_rows += i % plan.shard_count == plan.shard_index ? 1 : 0;
   ProgressLine progress(plan.progress, shard_rows);
+  ProgressLog log(plan.log_interval_s, shard_rows);
   std::vector<properties::RowResult> rows;
   std::size_t index = 0, done = 0;
   for (const SuiteTarget& t : targets) {
@@ -97,6 +100,7 @@ std::vector<properties::RowResult> run_suite(const std::vector<SuiteTarget>& tar
         if (!impl) impl = t.make();
         progress.step(++done, t.name + " " + std::string(name(op)) + " " + std::string(p->name));
         rows.push_back(row(*impl, op, *p));
+        log.row_done(t.kind != "mutant" && rows.back().outcome == Outcome::kFailed);  // a mutant's is a kill
       }
     }
   }

@@ -32,6 +32,7 @@ struct SuitePlan {
   std::vector<const properties::Property*> props;    ///< in order; never empty
   unsigned shard_index = 0, shard_count = 1;         ///< this process runs rows i, i+n, i+2n, ...
   bool progress = false;                             ///< the progress line on stderr
+  double log_interval_s = -1;                        ///< >= 0: progress_log.h's lines on stdout
 };
 
 /// Every row of the plan, in order: target, op, property (the shard's rows only).
