@@ -165,6 +165,27 @@ int host_backward(const nc_problem* p, const nc_tensors* t, char* message, std::
   return call_compute("backward", &copy, t, message, len);
 }
 
+/// Starts the CPython this library was built against. Its program name is the worker's absolute
+/// path: with the default ("python3") CPython would look "python3" up on PATH and take the prefix,
+/// standard library and site-packages of whatever Python comes first there (a pyenv or a venv of
+/// another build), not the compiled-in one (Debian: /usr, with dist-packages). PYTHONPATH still
+/// applies. The worker's signal handlers stay (a crash is reported as a crash).
+bool start_interpreter() {
+  PyConfig config;
+  PyConfig_InitPythonConfig(&config);
+  config.install_signal_handlers = 0;
+  std::error_code ec;
+  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, ec ? "normcheck-worker" : self.c_str());
+  if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+  PyConfig_Clear(&config);
+  if (PyStatus_Exception(status)) {
+    std::fprintf(stderr, "normcheck python host: cannot start Python: %s\n", status.err_msg ? status.err_msg : "unknown error");
+    return false;
+  }
+  return true;
+}
+
 /// Starts CPython and loads the object; nullptr (the error printed to stderr) on failure.
 const nc_plugin_v1* load() {
   const char* spec = std::getenv("NORMCHECK_PYTHON");
@@ -174,7 +195,7 @@ const nc_plugin_v1* load() {
     return nullptr;
   }
   promote_libpython();
-  Py_InitializeEx(0);  // 0: the worker's signal handlers stay (a crash is reported as a crash)
+  if (!start_interpreter()) return nullptr;
   if (!init_dlpack_ref_type()) {
     std::fprintf(stderr, "normcheck python host: %s\n", take_error().c_str());
     return nullptr;

@@ -4,6 +4,7 @@
 // errors; the torch.nn.functional adapter on the CPU where python3-torch is installed.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -111,6 +112,25 @@ TEST(PythonContract, ADottedModuleFromTheWorkingDirectoryLoads) {
   const RunResult r = run_normcheck({"gate", "--python", "contract_objects:WritesInPlace", "--repro", kCase}, dir.path());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(r.out.starts_with("PASSED differential")) << r.out;
+}
+
+// Another Python first on PATH (a pyenv, a venv of another build) must not become the embedded
+// interpreter's home: CPython looks its program name up on PATH unless it is a path. This
+// "python3" has a standard library whose os.py fails on import.
+TEST(PythonContract, TheEmbeddedPythonIsTheOneBuiltAgainstWhateverIsOnPath) {
+  ScratchDir dir;
+  const fs::path other = dir.path() / "other";
+  fs::create_directories(other / "bin");
+  fs::create_directories(other / "lib" / ("python" + std::string(NC_PYTHON_VERSION)));
+  std::ofstream(other / "bin" / "python3") << "#!/bin/sh\n";
+  fs::permissions(other / "bin" / "python3", fs::perms::owner_all);
+  std::ofstream(other / "lib" / ("python" + std::string(NC_PYTHON_VERSION)) / "os.py") << "raise SystemExit('the wrong Python')\n";
+  const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  setenv("PATH", ((other / "bin").string() + ":" + path).c_str(), 1);
+  const RunResult r = gate_one(dir, "WritesInPlace");
+  setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("PASSED differential")) << r.out << r.err;
 }
 
 TEST(PythonContract, AnOutputLeftUnwrittenFails) {
