@@ -103,11 +103,12 @@ class TorchFunctional:
             v = torch.from_dlpack(t).to(device)
             return v.detach().requires_grad_(True) if requires_grad else v
 
-        # The running buffers are outputs only where forward updates them; elsewhere (eval, and
-        # backward) torch gets clones: F.instance_norm writes them back even in eval (the mean of
-        # N copies of each value, which can move it by an ulp), and they are inputs there.
+        # torch gets the running buffers themselves, as from an nn module (F.instance_norm writes
+        # them back even in eval: the mean of N copies of each value, which can move it by an ulp,
+        # and the gate reports that). Backward, which re-runs forward, gets clones: it must not
+        # update them a second time.
         rm, rv = view(tensors.running_mean), view(tensors.running_var)
-        if rm is not None and (grad or not p.updates_running_stats):
+        if rm is not None and grad:
             rm, rv = rm.clone(), rv.clone()
         return view(tensors.x, grad), view(tensors.weight, grad), view(tensors.bias, grad), rm, rv
 
