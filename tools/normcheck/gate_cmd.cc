@@ -180,7 +180,8 @@ int run_one_repro(impls::Implementation& plugin, const Policy& policy, const std
 
 CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
   CLI::App* cmd = app.add_subcommand(
-      "gate", "Gate a plugin (a shared library implementing impls/plugin/normcheck_plugin.h): the property "
+      "gate", "Gate a plugin (a shared library implementing impls/plugin/normcheck_plugin.h, or a Python object "
+              "with --python): the property "
               "suite under a policy, the report, the verdict as the exit code (docs/gate.md)");
   CLI::Option* plugin = cmd->add_option("--plugin", o.plugin, "The plugin library (.so)");
   cmd->add_option("--python", o.python, "A Python object, MODULE:OBJECT or path/file.py:OBJECT, gated as a plugin "
