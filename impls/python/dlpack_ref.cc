@@ -81,7 +81,8 @@ PyObject* dlpack(PyObject* self, PyObject* args, PyObject* kwargs) {
     }
     PyObject* copy = PyDict_GetItemString(kwargs, "copy");
     if (copy != nullptr && copy == Py_True) {
-      PyErr_SetString(PyExc_BufferError, "normcheck's tensors are views of shared memory: copy=True is not offered");
+      PyErr_SetString(PyExc_BufferError,
+                      "normcheck's tensors are views of shared memory: copy=True is not offered");
       return nullptr;
     }
   }
@@ -133,8 +134,9 @@ PyObject* copy_from(PyObject* self, PyObject* value) {
   if (dst == nullptr) return nullptr;
   const char* name = as_ref(self)->name;
   if (!PyObject_HasAttrString(value, "__dlpack__"))
-    return PyErr_Format(PyExc_TypeError, "Expected %s as an array with __dlpack__ (numpy, torch, ...), but got %s",
-                        name, Py_TYPE(value)->tp_name);
+    return PyErr_Format(PyExc_TypeError,
+                        "Expected %s as an array with __dlpack__ (numpy, torch, ...), but got %s", name,
+                        Py_TYPE(value)->tp_name);
   PyObject* capsule = PyObject_CallMethod(value, "__dlpack__", nullptr);
   if (capsule == nullptr) return nullptr;
   auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule, "dltensor"));
@@ -147,13 +149,15 @@ PyObject* copy_from(PyObject* self, PyObject* value) {
   for (int i = 0; same_shape && i < dst->ndim; ++i) same_shape = src.shape[i] == dst->shape[i];
   PyObject* result = nullptr;
   if (src.device.device_type != kDLCPU) {
-    PyErr_Format(PyExc_ValueError, "Expected %s on the CPU, but got a tensor on DLPack device %d (copy it to the host)",
-                 name, static_cast<int>(src.device.device_type));
+    PyErr_Format(PyExc_ValueError,
+                 "Expected %s on the CPU, but got a tensor on DLPack device %d (copy it to the host)", name,
+                 static_cast<int>(src.device.device_type));
   } else if (src.dtype.code != dst->dtype.code || src.dtype.bits != dst->dtype.bits || src.dtype.lanes != 1) {
-    PyErr_Format(PyExc_ValueError, "Expected %s as %s, but got %s", name, dtype_name(dst->dtype), dtype_name(src.dtype));
+    PyErr_Format(PyExc_ValueError, "Expected %s as %s, but got %s", name, dtype_name(dst->dtype),
+                 dtype_name(src.dtype));
   } else if (!same_shape) {
-    PyErr_Format(PyExc_ValueError, "Expected %s of shape %s, but got shape %s", name, shape_text(*dst).c_str(),
-                 shape_text(src).c_str());
+    PyErr_Format(PyExc_ValueError, "Expected %s of shape %s, but got shape %s", name,
+                 shape_text(*dst).c_str(), shape_text(src).c_str());
   } else {
     strided_copy(src, *dst);
     result = Py_NewRef(Py_None);
@@ -191,7 +195,9 @@ PyObject* get_dtype(PyObject* self, void*) {
 PyObject* get_array_interface(PyObject* self, void*) {
   DLTensor* t = live_tensor(self);
   if (t == nullptr) return nullptr;
-  const char* typestr = t->dtype.code == kDLFloat   ? (t->dtype.bits == 64 ? "<f8" : t->dtype.bits == 32 ? "<f4" : "<f2")
+  const char* typestr = t->dtype.code == kDLFloat    ? (t->dtype.bits == 64   ? "<f8"
+                                                        : t->dtype.bits == 32 ? "<f4"
+                                                                              : "<f2")
                         : t->dtype.code == kDLBfloat ? "<V2"  // no NumPy dtype: two raw bytes
                                                      : "|V1";
   const std::int64_t item = t->dtype.bits / 8;
@@ -206,8 +212,8 @@ PyObject* get_array_interface(PyObject* self, void*) {
     return nullptr;
   }
   const auto address = reinterpret_cast<unsigned long long>(static_cast<char*>(t->data) + t->byte_offset);
-  return Py_BuildValue("{s:i,s:N,s:s,s:(KO),s:N}", "version", 3, "shape", shape, "typestr", typestr, "data", address,
-                       Py_False, "strides", strides);
+  return Py_BuildValue("{s:i,s:N,s:s,s:(KO),s:N}", "version", 3, "shape", shape, "typestr", typestr, "data",
+                       address, Py_False, "strides", strides);
 }
 
 PyObject* get_name(PyObject* self, void*) { return PyUnicode_FromString(as_ref(self)->name); }
@@ -220,24 +226,27 @@ PyObject* repr(PyObject* self) {
 }
 
 PyMethodDef kMethods[] = {
-    {"__dlpack__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(dlpack)), METH_VARARGS | METH_KEYWORDS,
-     "A DLPack capsule viewing this tensor (no copy)."},
+    {"__dlpack__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(dlpack)),
+     METH_VARARGS | METH_KEYWORDS, "A DLPack capsule viewing this tensor (no copy)."},
     {"__dlpack_device__", dlpack_device, METH_NOARGS, "(device type, device id): (1, 0), the host."},
-    {"_copy_from", copy_from, METH_O, "Copy an array (anything with __dlpack__) of the same dtype and shape in."},
+    {"_copy_from", copy_from, METH_O,
+     "Copy an array (anything with __dlpack__) of the same dtype and shape in."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyGetSetDef kGetSet[] = {{"shape", get_shape, nullptr, "the shape", nullptr},
                          {"strides", get_strides, nullptr, "the strides, in elements", nullptr},
                          {"dtype", get_dtype, nullptr, "float64, float32, float16 or bfloat16", nullptr},
-                         {"__array_interface__", get_array_interface, nullptr, "NumPy's array interface (a writable view)", nullptr},
+                         {"__array_interface__", get_array_interface, nullptr,
+                          "NumPy's array interface (a writable view)", nullptr},
                          {"name", get_name, nullptr, "which tensor of the call: x, y, dx, ...", nullptr},
                          {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
-PyType_Slot kSlots[] = {{Py_tp_methods, kMethods},
-                        {Py_tp_getset, kGetSet},
-                        {Py_tp_repr, reinterpret_cast<void*>(repr)},
-                        {Py_tp_doc, const_cast<char*>("A tensor of one normcheck call, viewed through DLPack.")},
-                        {0, nullptr}};
+PyType_Slot kSlots[] = {
+    {Py_tp_methods, kMethods},
+    {Py_tp_getset, kGetSet},
+    {Py_tp_repr, reinterpret_cast<void*>(repr)},
+    {Py_tp_doc, const_cast<char*>("A tensor of one normcheck call, viewed through DLPack.")},
+    {0, nullptr}};
 
 PyType_Spec kSpec = {"normcheck.DLTensorRef", sizeof(RefObject), 0, Py_TPFLAGS_DEFAULT, kSlots};
 

@@ -37,7 +37,8 @@ std::string take_error() {
   PyErr_Fetch(&type, &value, &trace);
   std::string text = "unknown Python error";
   if (PyObject* s = value ? PyObject_Str(value) : nullptr) {
-    if (const char* c = PyUnicode_AsUTF8(s)) text = std::string(type ? reinterpret_cast<PyTypeObject*>(type)->tp_name : "") + ": " + c;
+    if (const char* c = PyUnicode_AsUTF8(s))
+      text = std::string(type ? reinterpret_cast<PyTypeObject*>(type)->tp_name : "") + ": " + c;
     Py_DECREF(s);
   }
   PyErr_Clear();
@@ -75,24 +76,31 @@ PyObject* problem_fields(const nc_problem* p) {
   if (shape == nullptr) return nullptr;
   const nc_params& a = p->params;
   return Py_BuildValue(
-      "{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:N,s:d,s:i,s:i,s:d,s:L,s:i,s:i,s:i,s:i,s:i,s:L,s:s}", "op", p->op, "dtype",
-      p->dtype, "layout", p->layout, "mode", p->mode, "direction", p->direction, "device", p->device, "profile",
-      p->profile, "shape", shape, "eps", a.eps, "eps_is_none", a.eps_is_none, "has_momentum", a.has_momentum,
-      "momentum", a.momentum, "num_groups", static_cast<long long>(a.num_groups), "normalized_ndim",
-      a.normalized_ndim, "affine", a.affine, "bias", a.bias, "track_running_stats", a.track_running_stats,
-      "training", a.training, "num_batches_tracked", static_cast<long long>(a.num_batches_tracked), "descriptor",
-      p->descriptor ? p->descriptor : "");
+      "{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:N,s:d,s:i,s:i,s:d,s:L,s:i,s:i,s:i,s:i,s:i,s:L,s:s}", "op", p->op,
+      "dtype", p->dtype, "layout", p->layout, "mode", p->mode, "direction", p->direction, "device", p->device,
+      "profile", p->profile, "shape", shape, "eps", a.eps, "eps_is_none", a.eps_is_none, "has_momentum",
+      a.has_momentum, "momentum", a.momentum, "num_groups", static_cast<long long>(a.num_groups),
+      "normalized_ndim", a.normalized_ndim, "affine", a.affine, "bias", a.bias, "track_running_stats",
+      a.track_running_stats, "training", a.training, "num_batches_tracked",
+      static_cast<long long>(a.num_batches_tracked), "descriptor", p->descriptor ? p->descriptor : "");
 }
 
 /// The call's tensors as DLTensorRefs by name; every one is invalidated when the call returns.
 class CallTensors {
  public:
   explicit CallTensors(const nc_tensors* t) : dict_(PyDict_New()) {
-    const std::pair<const char*, const DLTensor*> all[] = {
-        {"x", t->x},       {"weight", t->weight}, {"bias", t->bias},   {"running_mean", t->running_mean},
-        {"running_var", t->running_var},          {"grad_output", t->grad_output},  {"y", t->y},
-        {"mean", t->mean}, {"rstd", t->rstd},     {"dx", t->dx},       {"dweight", t->dweight},
-        {"dbias", t->dbias}};
+    const std::pair<const char*, const DLTensor*> all[] = {{"x", t->x},
+                                                           {"weight", t->weight},
+                                                           {"bias", t->bias},
+                                                           {"running_mean", t->running_mean},
+                                                           {"running_var", t->running_var},
+                                                           {"grad_output", t->grad_output},
+                                                           {"y", t->y},
+                                                           {"mean", t->mean},
+                                                           {"rstd", t->rstd},
+                                                           {"dx", t->dx},
+                                                           {"dweight", t->dweight},
+                                                           {"dbias", t->dbias}};
     for (const auto& [name, tensor] : all) {
       if (tensor == nullptr || dict_ == nullptr) continue;
       PyObject* ref = make_dlpack_ref(name, const_cast<DLTensor*>(tensor));
@@ -141,7 +149,8 @@ int call_compute(const char* method, nc_problem* p, const nc_tensors* t, char* m
 
 int host_supports(const nc_problem* p, char* reason, std::size_t len) {
   PyObject* fields = problem_fields(p);
-  PyObject* r = fields ? PyObject_CallMethod(g_host.module, "supports", "OO", g_host.object, fields) : nullptr;
+  PyObject* r =
+      fields ? PyObject_CallMethod(g_host.module, "supports", "OO", g_host.object, fields) : nullptr;
   Py_XDECREF(fields);
   int yes = 0;
   const char* text = nullptr;
@@ -176,11 +185,13 @@ bool start_interpreter() {
   config.install_signal_handlers = 0;
   std::error_code ec;
   const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
-  PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, ec ? "normcheck-worker" : self.c_str());
+  PyStatus status =
+      PyConfig_SetBytesString(&config, &config.program_name, ec ? "normcheck-worker" : self.c_str());
   if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) {
-    std::fprintf(stderr, "normcheck python host: cannot start Python: %s\n", status.err_msg ? status.err_msg : "unknown error");
+    std::fprintf(stderr, "normcheck python host: cannot start Python: %s\n",
+                 status.err_msg ? status.err_msg : "unknown error");
     return false;
   }
   return true;
@@ -190,8 +201,9 @@ bool start_interpreter() {
 const nc_plugin_v1* load() {
   const char* spec = std::getenv("NORMCHECK_PYTHON");
   if (spec == nullptr || *spec == '\0') {
-    std::fprintf(stderr, "normcheck python host: Expected NORMCHECK_PYTHON=MODULE:OBJECT (set by normcheck gate "
-                         "--python), but it is not set\n");
+    std::fprintf(stderr,
+                 "normcheck python host: Expected NORMCHECK_PYTHON=MODULE:OBJECT (set by normcheck gate "
+                 "--python), but it is not set\n");
     return nullptr;
   }
   promote_libpython();
@@ -211,8 +223,8 @@ const nc_plugin_v1* load() {
   PyObject* loaded = g_host.module ? PyObject_CallMethod(g_host.module, "load", "s", spec) : nullptr;
   const char *name = nullptr, *description = nullptr;
   int saves_stats = 0, has_backward = 0;
-  if (loaded == nullptr || !PyArg_ParseTuple(loaded, "Osspp", &g_host.object, &name, &description, &saves_stats,
-                                             &has_backward)) {
+  if (loaded == nullptr ||
+      !PyArg_ParseTuple(loaded, "Osspp", &g_host.object, &name, &description, &saves_stats, &has_backward)) {
     // The traceback goes where the worker's output goes (normcheck's stderr), above the load error.
     std::fprintf(stderr, "normcheck python host: cannot load %s:\n", spec);
     PyErr_Print();

@@ -28,8 +28,9 @@ std::string host_path() {
 
 Status python_host_available() {
   if (host_path().empty())
-    return Status::error("Expected a normcheck built with Python's embedding library (libpython3-dev) for "
-                         "--python, but this one was built without it");
+    return Status::error(
+        "Expected a normcheck built with Python's embedding library (libpython3-dev) for "
+        "--python, but this one was built without it");
   return Status{};
 }
 
@@ -42,7 +43,8 @@ Expected<std::string> prepare_python_plugin(const std::string& spec) {
   const std::string module = spec.substr(0, colon);
   std::error_code ec;
   if (module.ends_with(".py") && !fs::is_regular_file(module, ec))
-    return Status::error("Expected --python with an existing .py file, but got '" + module + "' (no such file)");
+    return Status::error("Expected --python with an existing .py file, but got '" + module +
+                         "' (no such file)");
   if (Status s = python_host_available(); !s.ok()) return s;
   if (setenv("NORMCHECK_PYTHON", spec.c_str(), 1) != 0)
     return Status::error("cannot set NORMCHECK_PYTHON for the worker");

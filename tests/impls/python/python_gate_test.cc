@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kExamples = NC_PYTHON_EXAMPLES_DIR;  // examples/plugin/python
+const std::string kExamples = NC_PYTHON_EXAMPLES_DIR;     // examples/plugin/python
 const std::string kObjects = NC_PYTHON_CONTRACT_OBJECTS;  // tests/impls/python/contract_objects.py
 const std::string kNoDeterminism = NC_PYTHON_POLICY_NO_DETERMINISM;
 
@@ -43,9 +43,9 @@ std::string quoted_after(const std::string& line, const std::string& option) {
 
 TEST(PythonGate, NumpyExampleConformsOnLayerNormAndBatchNormFloat32AndFloat64) {
   ScratchDir dir;
-  const RunResult r = run_normcheck({"gate", "--python", kExamples + "/numpy_norms.py:NumpyNorms", "--op", "layer_norm",
-                                     "--op", "batch_norm", "--dtype", "float32", "--dtype", "float64", "--tier",
-                                     "smoke", "--out", dir / "report", "--quiet"},
+  const RunResult r = run_normcheck({"gate", "--python", kExamples + "/numpy_norms.py:NumpyNorms", "--op",
+                                     "layer_norm", "--op", "batch_norm", "--dtype", "float32", "--dtype",
+                                     "float64", "--tier", "smoke", "--out", dir / "report", "--quiet"},
                                     dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "normcheck gate: numpy-norms CONFORMING")) << r.out;
@@ -65,8 +65,8 @@ TEST(PythonGate, NumpyExampleConformsOnLayerNormAndBatchNormFloat32AndFloat64) {
 TEST(PythonGate, OnePassVarianceIsNotConformingAndItsReproReplays) {
   ScratchDir dir;
   const std::string broken = kExamples + "/numpy_norms_one_pass.py:OnePassVariance";
-  const RunResult r = run_normcheck({"gate", "--python", broken, "--op", "layer_norm", "--dtype", "float32", "--tier",
-                                     "smoke", "--out", dir / "report", "--quiet"},
+  const RunResult r = run_normcheck({"gate", "--python", broken, "--op", "layer_norm", "--dtype", "float32",
+                                     "--tier", "smoke", "--out", dir / "report", "--quiet"},
                                     dir.path());
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "numpy-norms-one-pass-variance NOT CONFORMING")) << r.out;
@@ -80,7 +80,8 @@ TEST(PythonGate, OnePassVarianceIsNotConformingAndItsReproReplays) {
   const RunResult again = run_normcheck({"gate", "--python", broken, "--repro", repro}, dir.path());
   EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
   EXPECT_TRUE(again.out.starts_with("FAILED ")) << again.out;
-  const RunResult fixed = run_normcheck({"gate", "--python", kExamples + "/numpy_norms.py:NumpyNorms", "--repro", repro}, dir.path());
+  const RunResult fixed = run_normcheck(
+      {"gate", "--python", kExamples + "/numpy_norms.py:NumpyNorms", "--repro", repro}, dir.path());
   EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
   EXPECT_TRUE(fixed.out.starts_with("PASSED ")) << fixed.out;
 }
@@ -109,7 +110,8 @@ TEST(PythonContract, OutputsWrittenInPlaceOrReturnedPass) {
 TEST(PythonContract, ADottedModuleFromTheWorkingDirectoryLoads) {
   ScratchDir dir;
   fs::copy_file(kObjects, dir / "contract_objects.py");
-  const RunResult r = run_normcheck({"gate", "--python", "contract_objects:WritesInPlace", "--repro", kCase}, dir.path());
+  const RunResult r =
+      run_normcheck({"gate", "--python", "contract_objects:WritesInPlace", "--repro", kCase}, dir.path());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(r.out.starts_with("PASSED differential")) << r.out;
 }
@@ -124,7 +126,8 @@ TEST(PythonContract, TheEmbeddedPythonIsTheOneBuiltAgainstWhateverIsOnPath) {
   fs::create_directories(other / "lib" / ("python" + std::string(NC_PYTHON_VERSION)));
   std::ofstream(other / "bin" / "python3") << "#!/bin/sh\n";
   fs::permissions(other / "bin" / "python3", fs::perms::owner_all);
-  std::ofstream(other / "lib" / ("python" + std::string(NC_PYTHON_VERSION)) / "os.py") << "raise SystemExit('the wrong Python')\n";
+  std::ofstream(other / "lib" / ("python" + std::string(NC_PYTHON_VERSION)) / "os.py")
+      << "raise SystemExit('the wrong Python')\n";
   const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
   setenv("PATH", ((other / "bin").string() + ":" + path).c_str(), 1);
   const RunResult r = gate_one(dir, "WritesInPlace");
@@ -157,7 +160,8 @@ TEST(PythonContract, AnUncaughtExceptionFailsWithTheTracebacksLastLines) {
   ScratchDir dir;
   const RunResult r = gate_one(dir, "Raises");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_TRUE(has(r.out, "plugin error 3: ZeroDivisionError: division by zero (at contract_objects.py:")) << r.out;
+  EXPECT_TRUE(has(r.out, "plugin error 3: ZeroDivisionError: division by zero (at contract_objects.py:"))
+      << r.out;
   EXPECT_TRUE(has(r.out, " in divide <- contract_objects.py:")) << r.out;
   EXPECT_TRUE(has(r.out, " in forward)")) << r.out;
 }
@@ -206,10 +210,12 @@ TEST(PythonContract, ACrashOrAHangFailsTheCaseInTheWorker) {
 TEST(PythonContract, ATensorKeptPastItsCallRefusesToBeRead) {
   ScratchDir dir;
   // determinism calls the same worker three times: the second call reads the first call's x.
-  const RunResult r = gate_one(dir, "KeepsTensors",
-                               "layer_norm shape=4x8 dtype=float32 normalized_shape=8 affine=0 bias=0 seed=3 property=determinism");
+  const RunResult r = gate_one(
+      dir, "KeepsTensors",
+      "layer_norm shape=4x8 dtype=float32 normalized_shape=8 affine=0 bias=0 seed=3 property=determinism");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_TRUE(has(r.out, "BufferError: Expected a tensor of the current call, but got x of a call that has returned"))
+  EXPECT_TRUE(
+      has(r.out, "BufferError: Expected a tensor of the current call, but got x of a call that has returned"))
       << r.out;
 }
 
@@ -219,12 +225,14 @@ TEST(PythonLoad, AMalformedSpecOrAMissingFileIsAUsageError) {
   ScratchDir dir;
   const RunResult no_colon = run_normcheck({"gate", "--python", "numpy_norms", "--repro", kCase}, dir.path());
   EXPECT_EQ(no_colon.exit_code, 2) << no_colon.out << no_colon.err;
-  EXPECT_TRUE(has(no_colon.err, "Expected --python MODULE:OBJECT (or path/file.py:OBJECT), but got 'numpy_norms'"))
+  EXPECT_TRUE(
+      has(no_colon.err, "Expected --python MODULE:OBJECT (or path/file.py:OBJECT), but got 'numpy_norms'"))
       << no_colon.err;
   const RunResult missing = run_normcheck({"gate", "--python", "nowhere.py:X", "--repro", kCase}, dir.path());
   EXPECT_EQ(missing.exit_code, 2) << missing.out << missing.err;
   EXPECT_TRUE(has(missing.err, "'nowhere.py' (no such file)")) << missing.err;
-  const RunResult both = run_normcheck({"gate", "--python", kObjects + ":WritesInPlace", "--plugin", "x.so"}, dir.path());
+  const RunResult both =
+      run_normcheck({"gate", "--python", kObjects + ":WritesInPlace", "--plugin", "x.so"}, dir.path());
   EXPECT_EQ(both.exit_code, 2) << both.out << both.err;
 }
 
@@ -250,11 +258,14 @@ struct TorchGate {
   std::string absent;
 };
 TorchGate gate_torch(const ScratchDir& dir, const std::vector<std::string>& narrowing) {
-  std::vector<std::string> args{"gate", "--python", kExamples + "/torch_functional.py:TorchFunctional", "--policy",
-                                kNoDeterminism, "--out", dir / "report", "--quiet"};
+  std::vector<std::string> args{
+      "gate",         "--python",     kExamples + "/torch_functional.py:TorchFunctional",
+      "--policy",     kNoDeterminism, "--out",
+      dir / "report", "--quiet"};
   args.insert(args.end(), narrowing.begin(), narrowing.end());
   TorchGate g{run_normcheck(args, dir.path()), {}};
-  if (g.r.exit_code == 3 && has(g.r.err, "No module named 'torch'")) g.absent = "python3-torch is not installed";
+  if (g.r.exit_code == 3 && has(g.r.err, "No module named 'torch'"))
+    g.absent = "python3-torch is not installed";
   return g;
 }
 
@@ -274,8 +285,8 @@ TEST(PythonTorch, FunctionalAdapterRunsEveryRowOnTheCpu) {
   for (const json& row : doc["results"]) {
     compared += row["cases_compared"].get<int>();
     const std::string reason = row.value("reason", "");
-    for (const char* adapter_error : {"plugin error", "plugin refused at run time", "plugin crashed", "timed out",
-                                      "plugin modified its input", "plugin wrote"}) {
+    for (const char* adapter_error : {"plugin error", "plugin refused at run time", "plugin crashed",
+                                      "timed out", "plugin modified its input", "plugin wrote"}) {
       EXPECT_FALSE(has(reason, adapter_error)) << row.dump();
     }
     if (row["op"] != "batch_norm") continue;
