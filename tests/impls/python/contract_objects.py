@@ -129,3 +129,10 @@ class NoForward:
 
 class BadName(WritesInPlace):
     name = "has spaces"
+
+
+class AllocatesTooMuch(LayerNormOnly):
+    """Reserves 4 GiB (untouched: free without a limit), past a 1 GiB address-space limit."""
+
+    def forward(self, p, tensors):
+        np.empty(1 << 29)

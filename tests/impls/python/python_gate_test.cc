@@ -207,6 +207,15 @@ TEST(PythonContract, ACrashOrAHangFailsTheCaseInTheWorker) {
   EXPECT_TRUE(has(hang.out, "plugin timed out after 2 s")) << hang.out;
 }
 
+// Under the worker's address-space limit an allocation fails inside Python: NumPy's MemoryError is
+// the case's error, and the worker lives on.
+TEST(PythonContract, AnAllocationPastTheMemoryLimitFailsTheCase) {
+  ScratchDir dir;
+  const RunResult r = gate_one(dir, "AllocatesTooMuch", kCase, {"--memory-limit-mb", "1024"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "plugin error 3: MemoryError: Unable to allocate 4.00 GiB")) << r.out;
+}
+
 TEST(PythonContract, ATensorKeptPastItsCallRefusesToBeRead) {
   ScratchDir dir;
   // determinism calls the same worker three times: the second call reads the first call's x.
