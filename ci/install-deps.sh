@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs normcheck's build and test dependencies from Debian's packages.
 # Idempotent: when every package is already installed it does nothing (no apt-get update either).
-#   NC_WITH_TORCH=0 skips libtorch-dev (the build works without LibTorch; its adapter is then not built).
+#   NC_WITH_TORCH=0 skips libtorch-dev and python3-torch (the build works without LibTorch; its adapter is then
+#   not built, and the Python torch adapter's test skips).
 #   NC_WITH_FUZZ=1 adds clang and its sanitizer/libFuzzer runtimes (ci/fuzz.sh, ci/sanitize.sh).
 set -euo pipefail
 
@@ -15,10 +16,12 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   time                    # GNU time -v: peak memory of the reference in the benchmark notes
   chromium                # headless: the report's index.html opened in a browser (report_html_in_chromium)
-  python3-numpy           # a case exported by `repro --save` loaded in NumPy (case_load_numpy_test)
+  libpython3-dev          # gate --python: the host embeds CPython (impls/python; without it, no --python)
+  python3-numpy           # examples/plugin/python/numpy_norms.py (tests/impls/python); a case exported by `repro --save` loaded in NumPy
 )
 if [ "${NC_WITH_TORCH:-1}" != 0 ]; then
   packages+=(libtorch-dev)
+  packages+=(python3-torch)  # examples/plugin/python/torch_functional.py (its test skips, saying why, without it)
 fi
 if [ "${NC_WITH_FUZZ:-0}" != 0 ]; then
   packages+=(clang libclang-rt-14-dev)  # clang-14: -fsanitize=fuzzer,address,undefined

@@ -22,6 +22,7 @@
 #include "tools/normcheck/option_checks.h"
 #include "tools/normcheck/policy.h"
 #include "tools/normcheck/progress_log.h"
+#include "tools/normcheck/python_plugin.h"
 #include "tools/normcheck/suite_run.h"
 
 namespace normcheck::tool {
@@ -184,9 +185,12 @@ int run_one_repro(impls::Implementation& plugin, const Policy& policy, const Gat
 
 CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
   CLI::App* cmd = app.add_subcommand(
-      "gate", "Gate a plugin (a shared library implementing impls/plugin/normcheck_plugin.h): the property "
+      "gate", "Gate a plugin (a shared library implementing impls/plugin/normcheck_plugin.h, or a Python object "
+              "with --python): the property "
               "suite under a policy, the report, the verdict as the exit code (docs/gate.md)");
-  cmd->add_option("--plugin", o.plugin, "The plugin library (.so)")->required();
+  CLI::Option* plugin = cmd->add_option("--plugin", o.plugin, "The plugin library (.so)");
+  cmd->add_option("--python", o.python, "A Python object, MODULE:OBJECT or path/file.py:OBJECT, gated as a plugin "
+                                        "(docs/python-plugin.md)")->excludes(plugin);
   cmd->add_option("--policy", o.policy, "Policy file (JSON): required ops/dtypes/profiles/properties, allowed skips, tolerance multipliers");
   cmd->add_option("--baseline", o.baseline, "Baseline file: fail when an error grew beyond it (docs/gate.md)");
   cmd->add_option("--write-baseline", o.write_baseline, "Write this run's errors as a baseline file");
@@ -248,12 +252,25 @@ int run_gate(const GateOptions& o) {
   if (dtypes.empty()) return report_usage_error("Expected --dtype among the policy's dtypes (" + names_of(policy.dtypes) + "), but got none of them");
   if (profiles.empty()) return report_usage_error("Expected --profile among the policy's profiles (" + names_of(policy.profiles) + "), but got none of them");
 
+  if (o.plugin.empty() == o.python.empty())
+    return report_usage_error("Expected --plugin LIBRARY or --python MODULE:OBJECT, but got neither");
+  std::string library = o.plugin;
+  if (!o.python.empty()) {
+    Expected<std::string> host = prepare_python_plugin(o.python);
+    if (!host) return report_usage_error(host.message());
+    library = *host;
+  }
+  // What a REPRO line names the implementation by: the same option, the same value.
+  const std::string replay = o.python.empty() ? "--plugin " + shell_quoted(o.plugin) : "--python " + shell_quoted(o.python);
+
   impls::PluginOptions plugin_options;
   plugin_options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
   plugin_options.memory_limit = o.memory_limit_mb << 20;
   plugin_options.worker_path = o.worker;
-  Expected<std::unique_ptr<impls::Implementation>> loaded = impls::load_plugin(o.plugin, plugin_options);
+  Expected<std::unique_ptr<impls::Implementation>> loaded = impls::load_plugin(library, plugin_options);
   if (!loaded) {
+    // The host prints the Python traceback (a failed import, a missing method) above this line.
+    if (!o.python.empty()) return load_error(loaded.message() + " (the Python object " + o.python + " did not load: see above)");
     if (impls::is_plugin_load_error(loaded.status())) return load_error(loaded.message());
     return load_error(std::string(impls::kPluginLoadErrorPrefix) + loaded.message());
   }
@@ -308,7 +325,7 @@ int run_gate(const GateOptions& o) {
   for (RowResult& r : rows) {
     const std::string where = plugin_name + " " + std::string(name(r.op)) + " " + r.property;
     if (r.failure) {
-      r.failure->repro = "normcheck gate --plugin " + shell_quoted(o.plugin) + " --repro '" +
+      r.failure->repro = "normcheck gate " + replay + " --repro '" +
                          to_string(r.failure->problem) + " impl=" + plugin_name + " property=" + r.property + "'";
       lines.push_back(fmt::format("  FAILED {}: {}\n  REPRO: {}", where, one_line(r.reason), r.failure->repro));
     } else if (r.outcome == Outcome::kMistrusted) {
@@ -370,7 +387,7 @@ int run_gate(const GateOptions& o) {
   // which the report must name because the verdict is then not the schema's plain rule.
   if (!policy.is_default()) doc["policy"] = policy.source;
   else if (baseline) doc["policy"] = "default";
-  doc["gate"] = {{"plugin", o.plugin}, {"baseline", o.baseline.empty() ? json(nullptr) : json(o.baseline)},
+  doc["gate"] = {{"plugin", o.python.empty() ? o.plugin : "python:" + o.python}, {"baseline", o.baseline.empty() ? json(nullptr) : json(o.baseline)},
                  {"violations", violations}, {"regressions", regressions}};
   Expected<json> summary = report::compute_summary(doc);
   if (!summary) {

@@ -13,7 +13,8 @@
 namespace normcheck::tool {
 
 struct GateOptions {
-  std::string plugin;                          ///< the shared library (required)
+  std::string plugin;                          ///< the shared library (or python)
+  std::string python;                          ///< MODULE:OBJECT, hosted by libnormcheck_python
   std::string policy, baseline, write_baseline;  ///< files; empty: none
   std::vector<std::string> ops, dtypes, profiles;  ///< narrow the policy's further
   std::string tier = "smoke";
