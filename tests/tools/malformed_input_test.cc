@@ -360,6 +360,8 @@ std::vector<BadOption> bad_options() {
   for (const char* v : {"-1", "18446744073709551616", "0x10", "1.5", "+1", ""}) cases.push_back({gate, "--seed", v});
   for (const char* v : {"-1", "18446744073709551616"}) cases.push_back({run, "--seed", v});
   for (const char* v : {"-1", "1099511627777"}) cases.push_back({gate, "--memory-limit-mb", v});
+  for (const char* v : {"-1", "1000001", "1.5", "nan"}) cases.push_back({gate, "--shrink-budget-cases", v});
+  for (const char* v : {"nan", "inf", "-1", "1e6"}) cases.push_back({gate, "--shrink-budget-s", v});
   for (const char* v : {"-1/2", "0/ 2", "0/4294967296", "1/1", "0/2x"}) cases.push_back({gate, "--shard", v});
   cases.push_back({run_shard, "--shard", "0/4294967296"});
   for (const char* v : {"nan", "inf", "2e6"}) cases.push_back({run, "--bound-multiplier", v});
