@@ -417,11 +417,13 @@ TEST(GoodOptionValue, TheRangesEndsAreAcceptedAndSeedsReadAsDecimal) {
   }
   // gate: every option accepted, the run goes on to load the plugin (which fails: exit 3).
   const RunResult gate = run_normcheck({"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--out", "report", "--seed", "0",
-                                        "--timeout-s", "0.001", "--memory-limit-mb", "1099511627776", "--shard", "4294967294/4294967295"},
+                                        "--timeout-s", "0.001", "--memory-limit-mb", "1099511627776", "--shard", "4294967294/4294967295",
+                                        "--shrink-budget-cases", "0", "--shrink-budget-s", "0"},
                                        dir.path());
   EXPECT_EQ(gate.exit_code, 3) << gate.err;
   const RunResult gate_high = run_normcheck({"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--out", "report", "--timeout-s",
-                                             "86400", "--memory-limit-mb", "0", "--shard", "0/1"},
+                                             "86400", "--memory-limit-mb", "0", "--shard", "0/1", "--shrink-budget-cases",
+                                             "1000000", "--shrink-budget-s", "86400"},
                                             dir.path());
   EXPECT_EQ(gate_high.exit_code, 3) << gate_high.err;
 }
