@@ -79,6 +79,27 @@ TEST(ShrinkBudget, TheRowsBudgetStopsShrinkingAndSaysSo) {
   EXPECT_NE(r.failure->detail.find("shrinking stopped after 3 cases"), std::string::npos) << r.failure->detail;
 }
 
+// The seconds' budget without a clock in the test: a budget of 0 s is spent before the first
+// candidate, whatever the machine's speed.
+TEST(ShrinkBudget, NoSecondsLeftMeansNoCandidate) {
+  RunConfig config;
+  config.shrink.seconds = 0;
+  Failing row_budget(Failing::When::kGeneratedCases);
+  const RowResult a = run_row(row_budget, Op::kLayerNorm, differential(), config);
+  ASSERT_TRUE(a.failure) << name(a.outcome) << ": " << a.reason;
+  EXPECT_EQ(a.failure->shrink_cases, 0);
+  EXPECT_NE(a.reason.find("shrinking stopped after 0 cases / 0.0 s (the row's shrink budget)"), std::string::npos)
+      << a.reason;
+  ShrinkAccount run{.cases = 1000, .seconds = 0};
+  RunConfig shared;
+  shared.run_shrink = &run;
+  Failing run_budget(Failing::When::kGeneratedCases);
+  const RowResult b = run_row(run_budget, Op::kLayerNorm, differential(), shared);
+  ASSERT_TRUE(b.failure) << name(b.outcome) << ": " << b.reason;
+  EXPECT_EQ(b.failure->shrink_cases, 0);
+  EXPECT_NE(b.reason.find("(the run's shrink budget is spent)"), std::string::npos) << b.reason;
+}
+
 TEST(ShrinkBudget, WithinTheBudgetNoNote) {
   Failing impl(Failing::When::kGeneratedCases);
   const RowResult r = run_row(impl, Op::kLayerNorm, differential(), RunConfig{});
