@@ -11,14 +11,18 @@ target_compile_options(normcheck_warnings INTERFACE
 # nc_add_test(NAME SOURCES... [LIBS ...] [LABELS ...]): one GoogleTest executable, its tests
 # registered with CTest under the given labels (default: smoke).
 function(nc_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main normcheck_warnings)
   if(NOT ARG_LABELS)
     set(ARG_LABELS smoke)
   endif()
   include(GoogleTest)
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  set(timeout "")
+  if(ARG_TIMEOUT)  # seconds per test: a test whose subject may hang ends as a CTest timeout
+    set(timeout TIMEOUT ${ARG_TIMEOUT})
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" ${timeout} DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # NORMCHECK_SANITIZE (e.g. "address,undefined"): every C/C++ target below this directory (normcheck's

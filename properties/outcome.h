@@ -12,9 +12,11 @@ namespace normcheck::properties {
 
 /// PASSED: the property held. FAILED: it did not (detail says how). SKIPPED: the implementation
 /// refused the problem as outside its capabilities. MISTRUSTED: the check could not be trusted
-/// (the reference could not certify a value): never counted as a pass.
-enum class Outcome : std::uint8_t { kPassed, kFailed, kSkipped, kMistrusted };
-std::string_view name(Outcome o);  ///< "PASSED", "FAILED", "SKIPPED", "MISTRUSTED"
+/// (the reference could not certify a value): never counted as a pass. FLAKY (a row's outcome,
+/// never a case's): a case failed, but its minimal case passed when replayed on a fresh worker;
+/// it fails the gate like FAILED.
+enum class Outcome : std::uint8_t { kPassed, kFailed, kSkipped, kMistrusted, kFlaky };
+std::string_view name(Outcome o);  ///< "PASSED", "FAILED", "SKIPPED", "MISTRUSTED", "FLAKY"
 
 /// The element that decided a comparison.
 struct Worst {

@@ -27,6 +27,7 @@ std::string_view name(Outcome o) {
     case Outcome::kFailed: return "FAILED";
     case Outcome::kSkipped: return "SKIPPED";
     case Outcome::kMistrusted: return "MISTRUSTED";
+    case Outcome::kFlaky: return "FLAKY";
   }
   return "FAILED";
 }

@@ -148,6 +148,44 @@ std::vector<FixedCase> fixed_cases(Op op, const Property& property, const impls:
   return out;
 }
 
+/// A fixed case's catalog expectations on top of a passing differential check.
+void absorb_expectations(CaseResult& r, const FixedCase& f, impls::Implementation& impl, const Property& property,
+                         const CheckOptions& check) {
+  if (r.passed() && f.expectations && property.name == "differential") r.absorb(f.expectations(impl, check));
+}
+
+/// Reports a row's minimal failing case after checking it once more on a fresh worker
+/// (restart(): no leak, crash or call count left over from the cases before): FAILED when it
+/// fails again, with the replay's detail and worst element; FLAKY when it does not, with the
+/// failure it had. `fixed` is the fixed case it was (its expectations are checked again too).
+void report_failure(RowResult& row, impls::Implementation& impl, const Property& property, const CheckOptions& check,
+                    Failure failure, const CaseResult& failed, const FixedCase* fixed, const std::string& shrink_note) {
+  failure.detail = failed.detail;
+  failure.worst = failed.worst;
+  failure.repro = repro_line(failure.problem, impl.name(), property.name);
+  const Status fresh = impl.restart();
+  CaseResult replay = fresh.ok() ? check_one(impl, property, failure.problem, check) : CaseResult::failed(fresh.message());
+  if (fixed && fresh.ok()) absorb_expectations(replay, *fixed, impl, property, check);
+  const bool failed_again = replay.outcome == Outcome::kFailed;
+  if (failed_again && fresh.ok()) failure.detail = replay.detail, failure.worst = replay.worst;
+  row.outcome = failed_again ? Outcome::kFailed : Outcome::kFlaky;
+  if (failed_again)
+    row.reason = failure.detail + (fresh.ok() ? "" : " (not replayed: " + fresh.message() + ")");
+  else
+    row.reason = "failed (" + failure.detail + "), but " + std::string(name(replay.outcome)) +
+                 " when replayed alone on a fresh worker";
+  if (!shrink_note.empty()) failure.detail += "; " + shrink_note, row.reason += "; " + shrink_note;
+  row.failure = std::move(failure);
+}
+
+/// The row's smallest failing case so far: RapidCheck accepts a shrink exactly when it fails, so
+/// the last failure seen is the current minimum. (RapidCheck's own account of it, which runs the
+/// case once more and words the result its way, is not used.)
+struct Smallest {
+  Problem problem;
+  CaseResult result;
+};
+
 }  // namespace
 
 RowResult run_row(impls::Implementation& impl, Op op, const Property& property, const RunConfig& config) {
@@ -175,14 +213,11 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
     const int checked = row.cases;
     CaseResult r = run_case(impl, property, f.problem, config.check, row, skips, last_mistrust, true);
     row.fixed_cases += row.cases - checked;
-    if (r.passed() && f.expectations && property.name == "differential") {
-      r.absorb(f.expectations(impl, config.check));
-      if (r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
-    }
+    const bool passed = r.passed();
+    absorb_expectations(r, f, impl, property, config.check);
+    if (passed && r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
     if (r.outcome != Outcome::kFailed) continue;
-    row.outcome = Outcome::kFailed;
-    row.reason = r.detail;
-    row.failure = Failure{f.problem, r.detail, r.worst, 0, repro_line(f.problem, impl.name(), property.name), f.name};
+    report_failure(row, impl, property, config.check, Failure{f.problem, "", {}, 0, 0, "", f.name}, r, &f, "");
     return finish();
   }
 
@@ -199,41 +234,46 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
   metadata.id = row.implementation + "/" + std::string(name(op)) + "/" + row.property;
 
   const rc::Gen<Problem> gen = gen_problem(op, property.domain, impl.capabilities(), config.tier);
-  bool shrinking = false;
+  ShrinkMeter meter(config.shrink, config.run_shrink);
+  std::optional<Smallest> smallest;
   load_rapidcheck_configuration_quietly();
   ShrinkCounter listener;
   const auto result = rc::detail::checkProperty(rc::detail::toProperty(
       [&] {
         const Problem p = *gen;
-        const CaseResult r = run_case(impl, property, p, config.check, row, skips, last_mistrust, !shrinking);
-        if (r.outcome == Outcome::kSkipped) RC_DISCARD(r.detail);
+        if (meter.started()) {
+          // While shrinking, a candidate runs only within the budget; one that does not run, or
+          // that is the smallest failing case itself, is rejected (RapidCheck tries the next).
+          if (to_string(p) == to_string(smallest->problem) || !meter.allows_another()) return;
+          meter.spend();
+        }
+        CaseResult r;
+        try {
+          r = run_case(impl, property, p, config.check, row, skips, last_mistrust, !meter.started());
+        } catch (const std::exception& e) {
+          r = CaseResult::failed(std::string("internal error: ") + e.what());
+        }
+        if (r.outcome == Outcome::kSkipped) RC_DISCARD("skipped");
         if (r.outcome == Outcome::kFailed) {
-          shrinking = true;
-          RC_FAIL(r.detail);
+          meter.start();
+          smallest = Smallest{p, r};
+          RC_FAIL("failed");
         }
       }),
       metadata, params, listener);
+  meter.settle();
 
-  if (result.template is<rc::detail::FailureResult>()) {
-    const auto& f = result.template get<rc::detail::FailureResult>();
-    row.outcome = Outcome::kFailed;
+  if (smallest) {
     Failure failure;
-    failure.detail = f.description;
+    failure.problem = smallest->problem;
     failure.shrink_steps = listener.steps;
-    // The counterexample is the minimal problem's descriptor (showValue): check it once more for
-    // its worst element.
-    for (const auto& [type, value] : f.counterExample) {
-      if (Expected<Problem> p = parse_problem(value)) failure.problem = *p;
-    }
-    const CaseResult minimal = check_one(impl, property, failure.problem, config.check);
-    if (minimal.outcome == Outcome::kFailed) failure.detail = minimal.detail;
-    failure.worst = minimal.worst;
-    failure.repro = repro_line(failure.problem, impl.name(), property.name);
-    row.reason = failure.detail;
-    row.failure = failure;
+    failure.shrink_cases = meter.tried();
+    report_failure(row, impl, property, config.check, std::move(failure), smallest->result, nullptr,
+                   meter.stop_note());
   } else if (result.template is<rc::detail::Error>()) {
+    // Only a reproduce string in RC_PARAMS that names no case of this row leads here.
     row.outcome = Outcome::kFailed;
-    row.reason = "internal: " + result.template get<rc::detail::Error>().description;
+    row.reason = "internal: the reproduce string in RC_PARAMS does not reproduce a case of this row";
   } else if (row.cases_compared == 0) {
     // Nothing compared: no evidence either way (every draw refused, or nothing to relate).
     row.outcome = Outcome::kSkipped;

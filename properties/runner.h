@@ -1,7 +1,8 @@
 #pragma once
 /// The runner: one row = one property x one implementation x one op. RapidCheck draws the row's
-/// cases from the property's domain (within the implementation's capabilities); a failure shrinks
-/// to a minimal problem, which is re-checked for its worst element and printed as a repro line.
+/// cases from the property's domain (within the implementation's capabilities); a failure shrinks,
+/// within the shrink budget, to a minimal problem, which is replayed once more on a fresh worker
+/// (FAILED if it fails again, FLAKY if not) and printed as a repro line.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "impls/registry.h"
 #include "properties/property.h"
+#include "properties/shrink_budget.h"
 #include "properties/special_cases.h"
 
 namespace normcheck::properties {
@@ -22,6 +24,8 @@ struct RunConfig {
   /// The fixed catalogs (fixtures::suite_catalog: edge cases and the tier's shapes, every op): each
   /// row runs those of its op inside the property's domain before the generated cases.
   std::vector<FixedCase> catalog;
+  ShrinkBudget shrink;                 ///< per row
+  ShrinkAccount* run_shrink = nullptr;  ///< the run's total, shared by its rows; null: none
 };
 
 /// Per dtype x profile seen among a row's cases.
@@ -38,7 +42,8 @@ struct Failure {
   Problem problem;
   std::string detail;
   std::optional<Worst> worst;
-  int shrink_steps = 0;
+  int shrink_steps = 0;   ///< accepted shrinks
+  int shrink_cases = 0;   ///< shrink candidates tried (the budget's count)
   std::string repro;  ///< normcheck repro '<descriptor> impl=NAME property=NAME'
   std::string fixed_case;  ///< the fixed case's name when it was one (not shrunk), else empty
 };

@@ -54,8 +54,8 @@ void banner(std::string& out, const Model& m) {
   out += fmt::format("<div class=\"headline\"><div class=\"verdict\" id=\"verdict\">{}</div><div class=\"chips\">",
                      m.conforming ? "CONFORMING" : "NOT CONFORMING");
   const std::pair<const char*, int> chips[] = {
-      {"fail", c.failed}, {"mistrusted", c.mistrusted}, {"pass", c.passed}, {"skip", c.skipped}};
-  const char* words[] = {"failed", "mistrusted", "passed", "skipped"};
+      {"fail", c.failed}, {"flaky", c.flaky}, {"mistrusted", c.mistrusted}, {"pass", c.passed}, {"skip", c.skipped}};
+  const char* words[] = {"failed", "flaky", "mistrusted", "passed", "skipped"};
   for (std::size_t i = 0; i < std::size(chips); ++i)
     out += fmt::format("<span class=\"chip {}\"><b>{}</b> {}</span>", chips[i].first, chips[i].second, words[i]);
   out += "</div></div>\n<div class=\"meta\">";
@@ -113,7 +113,8 @@ void matrix(std::string& out, const Model& m) {
            number_or_dash(s.max_bound_fraction) + "</td></tr>\n";
   }
   out += "</tbody></table>\n<div class=\"legend\"><span><i class=\"pass\"></i>pass: every property that ran "
-         "passed</span><span><i class=\"fail\"></i>FAIL: a property failed</span><span><i class=\"mistrusted\"></i>"
+         "passed</span><span><i class=\"fail\"></i>FAIL: a property failed</span><span><i class=\"flaky\"></i>FLAKY: a failure that did "
+         "not come back on replay (not a pass)</span><span><i class=\"mistrusted\"></i>"
          "MISTRUSTED: the reference could not certify a result (not a pass)</span><span><i class=\"skip\"></i>skip: "
          "no property ran (unsupported)</span><span>k of n: the cell's rows with that outcome (the others passed or "
          "were skipped)</span></div>\n</section>\n";

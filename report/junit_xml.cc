@@ -38,10 +38,12 @@ std::string testcase(const Row& r) {
   switch (r.outcome) {
     case Outcome::kPassed:
       return r.cases_compared < 0 ? out + "/>\n" : out + ">\n" + counts(r) + "    </testcase>\n";
-    case Outcome::kFailed: {
-      const Failure& f = *r.failure;  // build_model requires it on FAILED rows
-      const std::string message = f.detail.empty() ? r.reason : one_line(f.detail);
-      out += ">\n      <failure type=\"FAILED\" message=\"" + attr(message) + "\">";
+    case Outcome::kFailed:
+    case Outcome::kFlaky: {
+      const Failure& f = *r.failure;  // build_model requires it on FAILED and FLAKY rows
+      // A FLAKY row's reason says that the failure did not come back on replay.
+      const std::string message = f.detail.empty() || r.outcome == Outcome::kFlaky ? one_line(r.reason) : one_line(f.detail);
+      out += ">\n      <failure type=\"" + std::string(outcome_name(r.outcome)) + "\" message=\"" + attr(message) + "\">";
       std::string body;
       if (!r.sentence.empty()) body += "property: " + r.sentence + "\n";
       body += "minimal problem: " + f.problem + "\n";
@@ -82,7 +84,7 @@ std::string render_junit_xml(const Model& m) {
       if (r.implementation != s.name) continue;
       ++t.tests;
       t.seconds += r.seconds;
-      t.failures += r.outcome == Outcome::kFailed;
+      t.failures += r.outcome == Outcome::kFailed || r.outcome == Outcome::kFlaky;
       t.skipped += r.outcome == Outcome::kSkipped || r.outcome == Outcome::kMistrusted;
       t.mistrusted += r.outcome == Outcome::kMistrusted;
       cases += testcase(r);

@@ -28,6 +28,7 @@ void Counts::add(Outcome o) {
     case Outcome::kFailed: ++failed; break;
     case Outcome::kSkipped: ++skipped; break;
     case Outcome::kMistrusted: ++mistrusted; break;
+    case Outcome::kFlaky: ++flaky; break;
   }
 }
 
@@ -91,7 +92,8 @@ nlohmann::json summary_json(const Counts& c, bool conforming) {
           {"passed", c.passed},
           {"failed", c.failed},
           {"skipped", c.skipped},
-          {"mistrusted", c.mistrusted}};
+          {"mistrusted", c.mistrusted},
+          {"flaky", c.flaky}};
 }
 
 namespace detail {

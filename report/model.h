@@ -42,7 +42,7 @@ struct Row {
   double seconds = 0;
   std::optional<double> max_ulp, max_bound_fraction;
   Histogram histogram;
-  std::optional<Failure> failure;  ///< always present on FAILED rows
+  std::optional<Failure> failure;  ///< always present on FAILED and FLAKY rows
 };
 
 struct Implementation {
@@ -51,11 +51,11 @@ struct Implementation {
 };
 
 struct Counts {
-  int passed = 0, failed = 0, skipped = 0, mistrusted = 0;
+  int passed = 0, failed = 0, skipped = 0, mistrusted = 0, flaky = 0;
   void add(Outcome o);
-  int total() const { return passed + failed + skipped + mistrusted; }
-  /// The conformance rule without a policy: no FAILED, no MISTRUSTED, and something PASSED.
-  bool conforming() const { return failed == 0 && mistrusted == 0 && passed > 0; }
+  int total() const { return passed + failed + skipped + mistrusted + flaky; }
+  /// The conformance rule without a policy: no FAILED, MISTRUSTED or FLAKY, and something PASSED.
+  bool conforming() const { return failed == 0 && mistrusted == 0 && flaky == 0 && passed > 0; }
 };
 
 /// One cell of the conformance matrix: the rows of one implementation and op.

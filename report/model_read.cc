@@ -123,7 +123,7 @@ class Reader {
 
   Outcome outcome(const json& v, const std::string& where) {
     const std::optional<Outcome> o = v.is_string() ? parse_outcome(v.get<std::string>()) : std::nullopt;
-    if (!o) fail(fmt::format("PASSED, FAILED, SKIPPED or MISTRUSTED at {}", where), shown(v));
+    if (!o) fail(fmt::format("PASSED, FAILED, SKIPPED, MISTRUSTED or FLAKY at {}", where), shown(v));
     return o.value_or(Outcome::kFailed);
   }
 
@@ -253,7 +253,7 @@ void read_rows(Reader& r, const json& doc, const std::vector<Implementation>& im
     row.max_ulp = r.optional_number(j, "max_ulp", where);
     row.max_bound_fraction = r.optional_number(j, "max_bound_fraction", where);
     row.histogram = read_histogram(r, j, where);
-    row.failure = read_failure(r, j, where, row.outcome == Outcome::kFailed);
+    row.failure = read_failure(r, j, where, row.outcome == Outcome::kFailed || row.outcome == Outcome::kFlaky);
     out.push_back(std::move(row));
     const Histogram& h = out.back().histogram;
     if (!r.ok() || h.empty()) continue;
@@ -314,9 +314,15 @@ void check_summary(Reader& r, const json& doc, const Counts& counts, bool has_po
                                 want),
                     std::to_string(got));
   }
+  // "flaky" came with the FLAKY outcome: a document without it has no FLAKY row.
+  const std::int64_t flaky = s->contains("flaky") ? r.integer(*s, "flaky", "summary", true) : 0;
+  if (r.ok() && flaky != counts.flaky)
+    return r.fail(fmt::format("summary.flaky {} (counted from the rows of the implementations under test)",
+                              counts.flaky),
+                  std::to_string(flaky));
   const bool got = r.boolean(*s, "conforming", "summary", true);
   if (r.ok() && !has_policy && got != conforming)
-    r.fail(fmt::format("summary.conforming {} (no FAILED or MISTRUSTED row, at least one PASSED)", conforming),
+    r.fail(fmt::format("summary.conforming {} (no FAILED, MISTRUSTED or FLAKY row, at least one PASSED)", conforming),
            got ? "true" : "false");
 }
 

@@ -7,6 +7,7 @@ std::optional<Outcome> parse_outcome(std::string_view s) {
   if (s == "FAILED") return Outcome::kFailed;
   if (s == "SKIPPED") return Outcome::kSkipped;
   if (s == "MISTRUSTED") return Outcome::kMistrusted;
+  if (s == "FLAKY") return Outcome::kFlaky;
   return std::nullopt;
 }
 
@@ -16,6 +17,7 @@ std::string_view outcome_name(Outcome o) {
     case Outcome::kFailed: return "FAILED";
     case Outcome::kSkipped: return "SKIPPED";
     case Outcome::kMistrusted: return "MISTRUSTED";
+    case Outcome::kFlaky: return "FLAKY";
   }
   return "?";
 }
@@ -26,6 +28,7 @@ std::string_view outcome_marker(Outcome o) {
     case Outcome::kFailed: return "FAIL";
     case Outcome::kSkipped: return "skip";
     case Outcome::kMistrusted: return "MISTRUSTED";
+    case Outcome::kFlaky: return "FLAKY";
   }
   return "?";
 }
@@ -36,6 +39,7 @@ std::string_view outcome_class(Outcome o) {
     case Outcome::kFailed: return "fail";
     case Outcome::kSkipped: return "skip";
     case Outcome::kMistrusted: return "mistrusted";
+    case Outcome::kFlaky: return "flaky";
   }
   return "?";
 }

@@ -17,7 +17,7 @@ std::string row_title(const Row& r) {
 std::string cell_text(const Cell* c) {
   if (c == nullptr) return "-";
   const std::string marker(outcome_marker(c->worst));
-  const bool loud = c->worst == Outcome::kFailed || c->worst == Outcome::kMistrusted;
+  const bool loud = c->worst != Outcome::kPassed && c->worst != Outcome::kSkipped;
   return fmt::format("{}{}{} {}/{}", loud ? "**" : "", marker, loud ? "**" : "", c->worst_count, c->rows);
 }
 
@@ -53,7 +53,8 @@ void matrix(std::string& out, const Model& m) {
   }
   out +=
       "\nA cell is the worst outcome of its rows (properties) and how many of them have it. pass: passed; "
-      "**FAIL**: a property failed; **MISTRUSTED**: the reference could not certify a result (not a pass); "
+      "**FAIL**: a property failed; **FLAKY**: a failure that did not come back on replay (not a pass); "
+      "**MISTRUSTED**: the reference could not certify a result (not a pass); "
       "skip: no property ran (unsupported); k/n: k of the cell's n rows have that outcome (the rest passed or "
       "were skipped); -: no rows.\n\n";
 }
@@ -162,7 +163,8 @@ std::string verdict_text(const Model& m) {
   const Counts& c = m.counts;
   std::string verdict = m.conforming ? "CONFORMING" : "NOT CONFORMING";
   if (!m.meta.policy.empty()) verdict += " under policy " + m.meta.policy;
-  return fmt::format("{} ({} failed, {} mistrusted, {} passed, {} skipped)", verdict, c.failed, c.mistrusted,
+  const std::string flaky = c.flaky > 0 ? fmt::format("{} flaky, ", c.flaky) : "";
+  return fmt::format("{} ({} failed, {}{} mistrusted, {} passed, {} skipped)", verdict, c.failed, flaky, c.mistrusted,
                      c.passed, c.skipped);
 }
 
@@ -171,6 +173,7 @@ std::string render_summary_md(const Model& m) {
   header(out, m);
   matrix(out, m);
   failures(out, m);
+  reason_list(out, m, Outcome::kFlaky, "Flaky (failed, then passed when replayed; not a pass)", false);
   reason_list(out, m, Outcome::kMistrusted, "Not certified (MISTRUSTED, not a pass)", false);
   reason_list(out, m, Outcome::kSkipped, "Skipped", true);
   reason_list(out, m, Outcome::kPassed, "Passed with a note", true);

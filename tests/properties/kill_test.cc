@@ -37,7 +37,7 @@ TEST_P(Kill, TheSmokeSuiteKillsTheMutant) {
       auto mutant = impls::make_mutant(name);
       ASSERT_NE(mutant, nullptr);
       const RowResult r = run_row(*mutant, op, property, kConfig);
-      if (r.outcome == Outcome::kFailed) {
+      if (r.outcome == Outcome::kFailed || r.outcome == Outcome::kFlaky) {  // FLAKY: caught too
         std::printf("%s killed by %s on %s: %s\n  REPRO: %s\n", name.c_str(), r.property.c_str(),
                     std::string(normcheck::name(op)).c_str(), r.reason.c_str(),
                     r.failure ? r.failure->repro.c_str() : "");

@@ -80,7 +80,7 @@ TEST(ValidateResults, NamesTheFieldThatIsWrong) {
   nlohmann::json doc = sample();
   doc["results"][3]["outcome"] = "OK";
   EXPECT_EQ(error_of(doc),
-            "Expected PASSED, FAILED, SKIPPED or MISTRUSTED at results[3].outcome, but got \"OK\" in results.json");
+            "Expected PASSED, FAILED, SKIPPED, MISTRUSTED or FLAKY at results[3].outcome, but got \"OK\" in results.json");
   doc = sample();
   doc["results"][0]["cases"] = "many";
   EXPECT_EQ(error_of(doc), "Expected an integer at results[0].cases, but got \"many\" in results.json");

@@ -360,6 +360,8 @@ std::vector<BadOption> bad_options() {
   for (const char* v : {"-1", "18446744073709551616", "0x10", "1.5", "+1", ""}) cases.push_back({gate, "--seed", v});
   for (const char* v : {"-1", "18446744073709551616"}) cases.push_back({run, "--seed", v});
   for (const char* v : {"-1", "1099511627777"}) cases.push_back({gate, "--memory-limit-mb", v});
+  for (const char* v : {"-1", "1000001", "1.5", "nan"}) cases.push_back({gate, "--shrink-budget-cases", v});
+  for (const char* v : {"nan", "inf", "-1", "1e6"}) cases.push_back({gate, "--shrink-budget-s", v});
   for (const char* v : {"-1/2", "0/ 2", "0/4294967296", "1/1", "0/2x"}) cases.push_back({gate, "--shard", v});
   cases.push_back({run_shard, "--shard", "0/4294967296"});
   for (const char* v : {"nan", "inf", "2e6"}) cases.push_back({run, "--bound-multiplier", v});
@@ -415,11 +417,13 @@ TEST(GoodOptionValue, TheRangesEndsAreAcceptedAndSeedsReadAsDecimal) {
   }
   // gate: every option accepted, the run goes on to load the plugin (which fails: exit 3).
   const RunResult gate = run_normcheck({"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--out", "report", "--seed", "0",
-                                        "--timeout-s", "0.001", "--memory-limit-mb", "1099511627776", "--shard", "4294967294/4294967295"},
+                                        "--timeout-s", "0.001", "--memory-limit-mb", "1099511627776", "--shard", "4294967294/4294967295",
+                                        "--shrink-budget-cases", "0", "--shrink-budget-s", "0"},
                                        dir.path());
   EXPECT_EQ(gate.exit_code, 3) << gate.err;
   const RunResult gate_high = run_normcheck({"gate", "--plugin", NC_BAD_NAME_PLUGIN, "--out", "report", "--timeout-s",
-                                             "86400", "--memory-limit-mb", "0", "--shard", "0/1"},
+                                             "86400", "--memory-limit-mb", "0", "--shard", "0/1", "--shrink-budget-cases",
+                                             "1000000", "--shrink-budget-s", "86400"},
                                             dir.path());
   EXPECT_EQ(gate_high.exit_code, 3) << gate_high.err;
 }

@@ -81,7 +81,7 @@ impls::Capabilities universal(const std::vector<DType>& dtypes, const std::vecto
 }
 
 /// The rows of one (op, property) run per tolerance group, as one row: the worst outcome (FAILED >
-/// MISTRUSTED > PASSED > SKIPPED), the counts and histograms added, the figures' maxima.
+/// FLAKY > MISTRUSTED > PASSED > SKIPPED), the counts and histograms added, the figures' maxima.
 RowResult merge_rows(const std::vector<RowResult>& parts) {
   RowResult m = parts.front();
   for (std::size_t i = 1; i < parts.size(); ++i) {
@@ -99,7 +99,7 @@ RowResult merge_rows(const std::vector<RowResult>& parts) {
       if (r.outcome == o) return &r;
     return nullptr;
   };
-  for (const Outcome o : {Outcome::kFailed, Outcome::kMistrusted, Outcome::kPassed}) {
+  for (const Outcome o : {Outcome::kFailed, Outcome::kFlaky, Outcome::kMistrusted, Outcome::kPassed}) {
     if (const RowResult* r = first(o)) {
       m.outcome = o, m.reason = r->reason, m.failure = r->failure;
       return m;
@@ -206,6 +206,12 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& o) {
       ->check(number_in(kMinTimeoutS, kMaxTimeoutS))->capture_default_str();
   cmd->add_option("--memory-limit-mb", o.memory_limit_mb, "The plugin worker's address-space limit, MiB (0: none)")
       ->transform(integer_in(0, kMaxMemoryLimitMb))->capture_default_str();
+  cmd->add_option("--shrink-budget-cases", o.shrink_budget_cases,
+                  "Shrink candidates a failing row may try; the run's rows together ten times this")
+      ->transform(integer_in(0, kMaxShrinkBudgetCases))->capture_default_str();
+  cmd->add_option("--shrink-budget-s", o.shrink_budget_s,
+                  "Seconds a failing row may shrink for; the run's rows together ten times this")
+      ->check(number_in(0, kMaxShrinkBudgetS))->capture_default_str();
   cmd->add_option("--worker", o.worker, "The normcheck-worker executable (default: beside normcheck)");
   cmd->add_option("--repro", o.repro, "Replay one case on the plugin: the line a failure printed after REPRO:");
   cmd->add_option("--save", o.save, "With --repro: export that case into this directory (docs/gate.md)");
@@ -286,6 +292,8 @@ int run_gate(const GateOptions& o) {
     properties::RunConfig config;
   };
   std::vector<Group> group_impls;
+  const properties::ShrinkBudget shrink_budget{.cases = o.shrink_budget_cases, .seconds = o.shrink_budget_s};
+  properties::ShrinkAccount run_shrink = properties::ShrinkAccount::for_run(shrink_budget);
   Expected<std::vector<properties::FixedCase>> catalog = fixtures::suite_catalog(*tier);
   if (!catalog) {
     std::fprintf(stderr, "normcheck: internal error: %s\n", one_line(catalog.message()).c_str());
@@ -300,6 +308,8 @@ int run_gate(const GateOptions& o) {
     g.config.check.bound_multiplier = multiplier;
     g.config.check.ops = ops;
     g.config.catalog = *catalog;
+    g.config.shrink = shrink_budget;
+    g.config.run_shrink = &run_shrink;
     group_impls.push_back(std::move(g));
   }
 
@@ -327,7 +337,8 @@ int run_gate(const GateOptions& o) {
     if (r.failure) {
       r.failure->repro = "normcheck gate " + replay + " --repro '" +
                          to_string(r.failure->problem) + " impl=" + plugin_name + " property=" + r.property + "'";
-      lines.push_back(fmt::format("  FAILED {}: {}\n  REPRO: {}", where, one_line(r.reason), r.failure->repro));
+      lines.push_back(fmt::format("  {} {}: {}\n  REPRO: {}", properties::name(r.outcome), where, one_line(r.reason),
+                                  r.failure->repro));
     } else if (r.outcome == Outcome::kMistrusted) {
       lines.push_back(fmt::format("  MISTRUSTED {}: {}", where, one_line(r.reason)));
     } else if (r.outcome == Outcome::kSkipped) {
@@ -404,10 +415,12 @@ int run_gate(const GateOptions& o) {
 
   const json& sm = doc["summary"];
   const std::string under = policy.is_default() ? std::string() : " under policy " + policy.source;
-  std::printf("%s\n", fmt::format("normcheck gate: {} {}{} ({} passed, {} failed, {} skipped, {} mistrusted rows; "
+  const int flaky = sm.value("flaky", 0);
+  std::printf("%s\n", fmt::format("normcheck gate: {} {}{} ({} passed, {} failed, {}{} skipped, {} mistrusted rows; "
                                   "{} policy violations, {} regressions; {:.1f} s) -> {}/index.html",
                                   plugin_name, conforming ? "CONFORMING" : "NOT CONFORMING", under,
-                                  sm.value("passed", 0), sm.value("failed", 0), sm.value("skipped", 0),
+                                  sm.value("passed", 0), sm.value("failed", 0),
+                                  flaky > 0 ? fmt::format("{} flaky, ", flaky) : "", sm.value("skipped", 0),
                                   sm.value("mistrusted", 0), violations.size(), regressions.size(),
                                   doc["wall_seconds"].get<double>(), o.out)
                           .c_str());

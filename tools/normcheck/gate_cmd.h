@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "properties/shrink_budget.h"
 #include "tools/normcheck/progress_log.h"
 
 namespace normcheck::tool {
@@ -23,6 +24,8 @@ struct GateOptions {
   std::string shard = "0/1";
   double timeout_s = 10;             ///< per case (PluginOptions::timeout)
   std::uint64_t memory_limit_mb = 4096;  ///< the worker's RLIMIT_AS; 0: none
+  int shrink_budget_cases = properties::ShrinkBudget{}.cases;   ///< per row; the run: ten times
+  double shrink_budget_s = properties::ShrinkBudget{}.seconds;  ///< per row; the run: ten times
   std::string worker;                ///< normcheck-worker; empty: beside normcheck
   std::string repro;                 ///< check this one repro line instead of the suite
   std::string save;                  ///< with repro: export that case into this directory (case_export.h)

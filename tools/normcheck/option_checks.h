@@ -16,6 +16,10 @@ inline constexpr double kInf = std::numeric_limits<double>::infinity();
 inline constexpr double kMinTimeoutS = 0.001, kMaxTimeoutS = 86400;
 /// gate --memory-limit-mb: up to 1 EiB; past it the limit in bytes overflows.
 inline constexpr std::uint64_t kMaxMemoryLimitMb = std::uint64_t{1} << 40;
+/// gate --shrink-budget-cases, --shrink-budget-s: 0 (no shrinking) up to a million cases, a day
+/// (the run's total, ten times these, stays an int and finite).
+inline constexpr std::uint64_t kMaxShrinkBudgetCases = 1000000;
+inline constexpr double kMaxShrinkBudgetS = 86400;
 
 /// A decimal integer in [lo, hi] (no sign, no spaces, no 0x); leading zeros are read as decimal.
 /// Rewrites the value to its plain digits, so that CLI11's conversion reads what was checked.

@@ -49,7 +49,7 @@ json row_json(const properties::RowResult& r) {
   if (r.failure)
     failure = {{"problem", to_string(r.failure->problem)}, {"detail", r.failure->detail},
                {"worst", worst_json(r.failure->worst)}, {"shrink_steps", r.failure->shrink_steps},
-               {"repro", r.failure->repro}};
+               {"shrink_cases", r.failure->shrink_cases}, {"repro", r.failure->repro}};
   return {{"implementation", r.implementation}, {"op", std::string(name(r.op))}, {"property", r.property},
           {"sentence", r.sentence}, {"outcome", std::string(properties::name(r.outcome))}, {"reason", r.reason},
           {"cases", r.cases}, {"cases_skipped", r.cases_skipped}, {"cases_compared", r.cases_compared},
@@ -129,7 +129,10 @@ json results_document(const SuiteMeta& meta, const std::vector<SuiteTarget>& tar
   std::map<std::string, std::set<std::string>> killed_by;
   for (const properties::RowResult& r : rows) {
     doc["results"].push_back(row_json(r));
-    if (is_mutant(r.implementation) && r.outcome == Outcome::kFailed) killed_by[r.implementation].insert(r.property);
+    // A FLAKY row caught the mutant too (mutant-nondeterministic-sum-order's determinism row: the
+    // replay's two calls may happen to agree).
+    const bool caught = r.outcome == Outcome::kFailed || r.outcome == Outcome::kFlaky;
+    if (is_mutant(r.implementation) && caught) killed_by[r.implementation].insert(r.property);
     for (const properties::Breakdown& b : r.breakdown) {
       std::string& cell = fingerprint[r.implementation][std::string(name(b.profile))];
       if (b.failed > 0) cell = "FAILED";
