@@ -8,17 +8,22 @@ target_compile_options(normcheck_warnings INTERFACE
   "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>"
   "$<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${NORMCHECK_WERROR}>>:--Werror=all-warnings>")
 
-# nc_add_test(NAME SOURCES... [LIBS ...] [LABELS ...]): one GoogleTest executable, its tests
-# registered with CTest under the given labels (default: smoke).
+# nc_add_test(NAME SOURCES... [LIBS ...] [LABELS ...] [TIMEOUT s]): one GoogleTest executable, its
+# tests registered with CTest under the given labels (default: smoke) and, with TIMEOUT, a limit per
+# test (for tests whose failure is a hang or a blow-up in time: CTest ends them and reports it).
 function(nc_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main normcheck_warnings)
   if(NOT ARG_LABELS)
     set(ARG_LABELS smoke)
   endif()
+  set(timeout "")
+  if(ARG_TIMEOUT)
+    set(timeout TIMEOUT ${ARG_TIMEOUT})
+  endif()
   include(GoogleTest)
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" ${timeout} DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # NORMCHECK_SANITIZE (e.g. "address,undefined"): every C/C++ target below this directory (normcheck's
