@@ -44,16 +44,20 @@ RecvError read_exact(int sock, char* dst, std::size_t n, bool has_deadline, Cloc
 
 }  // namespace
 
+int poll_ms(bool has_deadline, Clock::time_point deadline, std::chrono::milliseconds cap) {
+  long long ms = cap.count() >= 0 ? cap.count() : -1;
+  if (has_deadline) {
+    const long long left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    ms = ms < 0 ? std::max(0LL, left) : std::clamp(left, 0LL, ms);
+  }
+  return static_cast<int>(std::min<long long>(ms, 1 << 30));
+}
+
 RecvError poll_readable(int sock, bool has_deadline, Clock::time_point deadline) {
   for (;;) {
-    int wait_ms = -1;
-    if (has_deadline) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return RecvError::kTimeout;
-      wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
-    }
+    if (has_deadline && Clock::now() >= deadline) return RecvError::kTimeout;
     pollfd p{sock, POLLIN, 0};
-    const int r = poll(&p, 1, wait_ms);
+    const int r = poll(&p, 1, poll_ms(has_deadline, deadline));
     if (r > 0) return RecvError::kNone;  // readable, or hung up / error: the read says which
     if (r < 0 && errno != EINTR) return RecvError::kNone;
   }

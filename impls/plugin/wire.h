@@ -119,6 +119,9 @@ using Clock = std::chrono::steady_clock;
 /// !has_deadline): kNone when it is, else kTimeout or kPeerGone. The default polls sock alone.
 using WaitReadable = std::function<RecvError(int sock, bool has_deadline, Clock::time_point deadline)>;
 RecvError poll_readable(int sock, bool has_deadline, Clock::time_point deadline);
+/// The milliseconds poll() may wait: until the deadline (-1, forever, without one), at most cap
+/// when cap >= 0.
+int poll_ms(bool has_deadline, Clock::time_point deadline, std::chrono::milliseconds cap = std::chrono::milliseconds(-1));
 
 /// Receives one framed message, waiting at most `timeout` in total (negative: forever).
 Received recv_message(int sock, std::chrono::milliseconds timeout, const WaitReadable& wait = poll_readable);

@@ -19,7 +19,9 @@ void WorkerOutput::adopt(int read_end) {
 
 void WorkerOutput::drain() {
   char buf[1 << 14];
-  while (read_ >= 0) {
+  // At most 16 reads (256 KiB) a call: a plugin writing without end cannot hold the host here;
+  // the caller's wait, with its deadline, comes back for the rest.
+  for (int reads = 0; read_ >= 0 && reads < 16; ++reads) {
     const ssize_t n = read(read_, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return;  // EAGAIN: nothing more now

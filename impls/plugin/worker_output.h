@@ -21,7 +21,7 @@ class WorkerOutput {
   void adopt(int read_end);
   /// The end to poll for POLLIN; -1 before adopt() and once every writer has closed the pipe.
   int read_end() const { return read_; }
-  /// Reads what the pipe holds now, keeping the tail.
+  /// Reads what the pipe holds now (up to 256 KiB), keeping the tail.
   void drain();
   /// The end of what was written, at most kShown characters ("..." first when cut), as one
   /// printable line (" | " between lines); "" when nothing was.

@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,9 +21,9 @@ namespace {
 
 using plugin_wire::Kind;
 using plugin_wire::Reader;
-using plugin_wire::RecvError;
-
 using plugin_wire::Clock;
+using plugin_wire::poll_ms;
+using plugin_wire::RecvError;
 
 /// The descriptor number the worker finds its socket at.
 constexpr int kChildFd = 3;
@@ -41,16 +40,6 @@ int moved_up(int fd) {
   const int moved = fcntl(fd, F_DUPFD_CLOEXEC, kLowestPassedFd);
   close(fd);
   return moved;
-}
-
-/// Milliseconds to pass poll(): until the deadline (none: -1), at most cap when cap >= 0.
-int poll_ms(bool has_deadline, Clock::time_point deadline, std::chrono::milliseconds cap) {
-  long long ms = cap.count() >= 0 ? cap.count() : -1;
-  if (has_deadline) {
-    const long long left = std::max<long long>(0, std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    ms = ms < 0 ? left : std::min(ms, left);
-  }
-  return static_cast<int>(std::min<long long>(ms, 1 << 30));
 }
 
 std::string signal_text(int sig) {
