@@ -225,6 +225,21 @@ TEST(PluginProcessGate, AForkingPluginLeavesNoProcessAndThePipeEndsWithTheGate) 
   expect_killed(sleepers, sleepers.pids());
 }
 
+TEST(PluginProcessGate, AnExitWithAChildHoldingTheSocketIsAFailedRowNotATimeout) {
+  ScratchDir dir;
+  Sleepers sleepers(dir);
+  ScopedEnv every_call("NC_BAD_EVERY_CALL", "1");
+  // Was "plugin timed out after 2 s" for every case and its shrinking (not finished after 300 s).
+  const Gated g = gate_through_a_pipe(dir, bad_plugin("forks_then_exits"), Stderr::kWithStdout);
+  EXPECT_EQ(g.exit_code, 1) << g.out;
+  EXPECT_NE(g.out.find("FAILED bad-forks-then-exits layer_norm differential: unexpected error: plugin crashed: "
+                       "the worker exited with status 3\n"),
+            std::string::npos)
+      << g.out;
+  ASSERT_FALSE(sleepers.pids().empty());
+  expect_killed(sleepers, sleepers.pids());
+}
+
 TEST(PluginProcessGate, APluginSignallingItsGroupKillsOnlyItsWorker) {
   ScratchDir dir;
   const Gated g = gate_through_a_pipe(dir, bad_plugin("kills_group"), Stderr::kWithStdout);
