@@ -8,8 +8,9 @@ target_compile_options(normcheck_warnings INTERFACE
   "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>"
   "$<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${NORMCHECK_WERROR}>>:--Werror=all-warnings>")
 
-# nc_add_test(NAME SOURCES... [LIBS ...] [LABELS ...]): one GoogleTest executable, its tests
-# registered with CTest under the given labels (default: smoke).
+# nc_add_test(NAME SOURCES... [LIBS ...] [LABELS ...] [TIMEOUT s]): one GoogleTest executable, its
+# tests registered with CTest under the given labels (default: smoke) and, with TIMEOUT, a limit per
+# test (for tests whose failure is a hang or a blow-up in time: CTest ends them and reports it).
 function(nc_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
@@ -17,11 +18,11 @@ function(nc_add_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS smoke)
   endif()
-  include(GoogleTest)
   set(timeout "")
   if(ARG_TIMEOUT)  # seconds per test: a test whose subject may hang ends as a CTest timeout
     set(timeout TIMEOUT ${ARG_TIMEOUT})
   endif()
+  include(GoogleTest)
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" ${timeout} DISCOVERY_TIMEOUT 60)
 endfunction()
 

@@ -211,23 +211,29 @@ CaseResult compare_runs(std::string_view name, const TensorView& a, const Tensor
   return r;
 }
 
+std::optional<CaseResult> first_bit_difference(std::string_view what, std::string_view name, const TensorView& u,
+                                               const TensorView& v, std::int64_t* compared) {
+  const std::size_t elem = size_of(u.dtype);
+  for (std::int64_t i = 0; i < u.numel(); ++i) {
+    if (compared) ++*compared;
+    const void* pu = static_cast<const char*>(u.data) + u.offset_of_linear(i) * static_cast<std::int64_t>(elem);
+    const void* pv = static_cast<const char*>(v.data) + v.offset_of_linear(i) * static_cast<std::int64_t>(elem);
+    if (std::memcmp(pu, pv, elem) != 0) {
+      return CaseResult::failed(std::string(what) + ": " + std::string(name) + "[" + std::to_string(i) + "] is " +
+                                g9(u.get_linear(i)) + " in one and " + g9(v.get_linear(i)) + " in the other");
+    }
+  }
+  return std::nullopt;
+}
+
 CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::string_view what) {
   const std::pair<const char*, std::pair<const std::optional<TensorView>*, const std::optional<TensorView>*>> all[] = {
       {"mean", {&a.mean, &b.mean}}, {"rstd", {&a.rstd, &b.rstd}}, {"running_mean", {&a.running_mean, &b.running_mean}},
       {"running_var", {&a.running_var, &b.running_var}}, {"dx", {&a.dx, &b.dx}}, {"dweight", {&a.dweight, &b.dweight}},
       {"dbias", {&a.dbias, &b.dbias}}};
   std::int64_t compared = 0;
-  auto differ = [&](const char* out, const TensorView& u, const TensorView& v) -> std::optional<CaseResult> {
-    const std::size_t elem = size_of(u.dtype);
-    for (std::int64_t i = 0; i < u.numel(); ++i, ++compared) {
-      const void* pu = static_cast<const char*>(u.data) + u.offset_of_linear(i) * static_cast<std::int64_t>(elem);
-      const void* pv = static_cast<const char*>(v.data) + v.offset_of_linear(i) * static_cast<std::int64_t>(elem);
-      if (std::memcmp(pu, pv, elem) != 0) {
-        return CaseResult::failed(std::string(what) + ": " + out + "[" + std::to_string(i) + "] is " +
-                                  g9(u.get_linear(i)) + " in one and " + g9(v.get_linear(i)) + " in the other");
-      }
-    }
-    return std::nullopt;
+  auto differ = [&](const char* out, const TensorView& u, const TensorView& v) {
+    return first_bit_difference(what, out, u, v, &compared);
   };
   if (auto d = differ("y", a.y, b.y)) return *d;
   for (const auto& [out, pair] : all) {

@@ -74,6 +74,11 @@ std::optional<CaseResult> settled(const Problem& p, const Evaluated& e, const Te
 CaseResult compare_runs(std::string_view name, const TensorView& a, const TensorView& b, const Tensor& bound_a,
                         const Tensor& bound_b, const std::vector<double>& slack, const CheckOptions& o);
 
+/// The first element where two runs' output `name` differs bit for bit, as a failure "what:
+/// name[i] is a in one and b in the other", or nullopt; *compared (when given) counts the elements seen.
+std::optional<CaseResult> first_bit_difference(std::string_view what, std::string_view name, const TensorView& a,
+                                               const TensorView& b, std::int64_t* compared = nullptr);
+
 /// Bitwise equality of every output two runs wrote ("determinism", "eval == train").
 CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::string_view what);
 

@@ -11,30 +11,12 @@
 namespace normcheck::impls::plugin_wire {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-/// Waits until sock is readable or the deadline passes (never, when !has_deadline).
-bool wait_readable(int sock, bool has_deadline, Clock::time_point deadline) {
-  for (;;) {
-    int wait_ms = -1;
-    if (has_deadline) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
-    }
-    pollfd p{sock, POLLIN, 0};
-    const int r = poll(&p, 1, wait_ms);
-    if (r > 0) return true;  // readable, or hung up / error: the read says which
-    if (r < 0 && errno != EINTR) return true;
-  }
-}
-
 /// Reads exactly n bytes into dst; keeps the first descriptor that arrives with them.
 RecvError read_exact(int sock, char* dst, std::size_t n, bool has_deadline, Clock::time_point deadline,
-                     int& fd) {
+                     const WaitReadable& wait, int& fd) {
   std::size_t got = 0;
   while (got < n) {
-    if (!wait_readable(sock, has_deadline, deadline)) return RecvError::kTimeout;
+    if (const RecvError e = wait(sock, has_deadline, deadline); e != RecvError::kNone) return e;
     iovec iov{dst + got, n - got};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
     msghdr msg{};
@@ -61,6 +43,25 @@ RecvError read_exact(int sock, char* dst, std::size_t n, bool has_deadline, Cloc
 }
 
 }  // namespace
+
+int poll_ms(bool has_deadline, Clock::time_point deadline, std::chrono::milliseconds cap) {
+  long long ms = cap.count() >= 0 ? cap.count() : -1;
+  if (has_deadline) {
+    const long long left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    ms = ms < 0 ? std::max(0LL, left) : std::clamp(left, 0LL, ms);
+  }
+  return static_cast<int>(std::min<long long>(ms, 1 << 30));
+}
+
+RecvError poll_readable(int sock, bool has_deadline, Clock::time_point deadline) {
+  for (;;) {
+    if (has_deadline && Clock::now() >= deadline) return RecvError::kTimeout;
+    pollfd p{sock, POLLIN, 0};
+    const int r = poll(&p, 1, poll_ms(has_deadline, deadline));
+    if (r > 0) return RecvError::kNone;  // readable, or hung up / error: the read says which
+    if (r < 0 && errno != EINTR) return RecvError::kNone;
+  }
+}
 
 const char* slot_name(int slot) {
   static const char* const kNames[kNumSlots] = {"x",           "weight",      "bias",    "running_mean",
@@ -139,16 +140,16 @@ Status send_message(int sock, const Writer& w, int fd) {
   return {};
 }
 
-Received recv_message(int sock, std::chrono::milliseconds timeout) {
+Received recv_message(int sock, std::chrono::milliseconds timeout, const WaitReadable& wait) {
   const bool has_deadline = timeout.count() >= 0;
   const Clock::time_point deadline = Clock::now() + timeout;
   Received out;
   std::uint32_t n = 0;
-  out.error = read_exact(sock, reinterpret_cast<char*>(&n), 4, has_deadline, deadline, out.fd);
+  out.error = read_exact(sock, reinterpret_cast<char*>(&n), 4, has_deadline, deadline, wait, out.fd);
   if (out.error == RecvError::kNone && (n < 4 || n > kMaxMessage)) out.error = RecvError::kBadMessage;
   if (out.error == RecvError::kNone) {
     out.bytes.resize(n);
-    out.error = read_exact(sock, out.bytes.data(), n, has_deadline, deadline, out.fd);
+    out.error = read_exact(sock, out.bytes.data(), n, has_deadline, deadline, wait, out.fd);
   }
   if (out.error != RecvError::kNone && out.fd >= 0) {
     close(out.fd);

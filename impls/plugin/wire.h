@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,14 +105,25 @@ class Reader {
 /// Sends one framed message (and fd, when >= 0, as SCM_RIGHTS). Never raises SIGPIPE.
 Status send_message(int sock, const Writer& w, int fd = -1);
 
-/// Why recv_message returned without a message.
-enum class RecvError { kNone, kTimeout, kClosed, kBadMessage };
+/// Why recv_message returned without a message. kPeerGone: the process at the other end ended
+/// (another process, one it forked, may still hold its end open, so no EOF need come).
+enum class RecvError { kNone, kTimeout, kClosed, kBadMessage, kPeerGone };
 struct Received {
   RecvError error = RecvError::kNone;
   std::vector<char> bytes;
   int fd = -1;  ///< a received descriptor (the caller closes it), or -1
 };
+
+using Clock = std::chrono::steady_clock;
+/// How recv_message waits for sock to become readable (or hung up) before a deadline (none when
+/// !has_deadline): kNone when it is, else kTimeout or kPeerGone. The default polls sock alone.
+using WaitReadable = std::function<RecvError(int sock, bool has_deadline, Clock::time_point deadline)>;
+RecvError poll_readable(int sock, bool has_deadline, Clock::time_point deadline);
+/// The milliseconds poll() may wait: until the deadline (-1, forever, without one), at most cap
+/// when cap >= 0.
+int poll_ms(bool has_deadline, Clock::time_point deadline, std::chrono::milliseconds cap = std::chrono::milliseconds(-1));
+
 /// Receives one framed message, waiting at most `timeout` in total (negative: forever).
-Received recv_message(int sock, std::chrono::milliseconds timeout);
+Received recv_message(int sock, std::chrono::milliseconds timeout, const WaitReadable& wait = poll_readable);
 
 }  // namespace normcheck::impls::plugin_wire

@@ -148,6 +148,9 @@ void send_hello(int sock, const Expected<const nc_plugin_v1*>& t) {
 int serve(const Args& a) {
   const int sock = a.fd;
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the host
+  // stdout is the host's pipe (worker_process.cc), not a terminal: line-buffer it, so what the
+  // plugin printed before a crash reaches the host's crash message.
+  std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
   const rlimit no_core{0, 0};
   setrlimit(RLIMIT_CORE, &no_core);  // a crashing plugin is expected here, not a core file
   install_crash_reporter(sock, a.memory_limit);

@@ -3,6 +3,13 @@
 /// sends requests and waits for replies with a timeout, and turns a dead or stuck worker into a
 /// one-line error ("plugin crashed: signal 11 (Segmentation fault)", "plugin timed out after 10 s",
 /// "plugin exceeded memory limit 4 GiB ..."). A worker that failed a call is dead: start another.
+///
+/// Containment: the worker runs in a session (and process group) of its own, so a plugin's
+/// kill(0, ...) reaches only the worker and what it forked, and retiring a worker SIGKILLs that
+/// whole group. It gets descriptors 0 (/dev/null), 1 and 2 (a pipe of its own, drained here: its
+/// last words go into a crash message) and 3 (the socket), nothing else of the host's. The host
+/// learns of its death from the process itself (pidfd, waitid), never only from EOF on a socket a
+/// forked child may still hold, and every wait has a deadline.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -10,6 +17,7 @@
 #include <vector>
 
 #include "impls/plugin/wire.h"
+#include "impls/plugin/worker_output.h"
 #include "normcheck/status.h"
 
 namespace normcheck::impls {
@@ -51,19 +59,32 @@ class WorkerProcess {
   Expected<std::vector<char>> call(const plugin_wire::Writer& request, plugin_wire::Kind kind, int fd = -1);
 
  private:
-  WorkerProcess(const WorkerConfig& c, int pid, int sock) : config_(c), pid_(pid), sock_(sock) {}
+  explicit WorkerProcess(const WorkerConfig& c) : config_(c) {}
+  /// Starts the process: its own session, its descriptors 0 to 3 and no others.
+  Status spawn();
   /// Waits for the reply (timeout), reading a crash note if one comes first.
   Expected<std::vector<char>> await(plugin_wire::Kind kind, std::chrono::milliseconds timeout);
-  /// Why the worker died: its wait status (reaped here, with a kill after a short grace) and
-  /// the crash note, if any.
+  /// recv_message's wait: the socket readable, the worker gone or the deadline, whichever comes
+  /// first, draining the worker's output meanwhile.
+  plugin_wire::RecvError wait_readable(int sock, bool has_deadline, plugin_wire::Clock::time_point deadline);
+  /// Whether the worker has ended (it stays a zombie, unreaped, until retire()).
+  bool ended() const;
+  /// Why the worker died: its wait status (reaped here, with a kill after a short grace), the
+  /// crash note, if any, and its last output.
   std::string death_message(bool have_note, std::uint32_t signal, bool memory_exhausted);
-  void kill_and_reap();
-  int reap(std::chrono::milliseconds grace);
+  /// The message with the worker's last output after it, when it wrote any.
+  std::string with_last_words(std::string message) const;
+  /// Ends the worker: closes the socket, waits up to grace for it to exit, SIGKILLs its process
+  /// group (whatever it forked too) and reaps it. Its wait status; -2 when it had to be killed;
+  /// -1 when there was none to reap.
+  int retire(std::chrono::milliseconds grace);
 
   WorkerConfig config_;
   PluginInfo info_;
-  int pid_ = -1;
+  int pid_ = -1;    ///< also its session and process group id
+  int pidfd_ = -1;  ///< readable once it ends; -1 where pidfd_open is not available
   int sock_ = -1;
+  WorkerOutput output_;
 };
 
 }  // namespace normcheck::impls

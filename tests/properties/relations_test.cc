@@ -59,5 +59,16 @@ std::string name_of(const ::testing::TestParamInfo<Seen>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Mutants, Relation, ::testing::ValuesIn(kSeen), name_of);
 
+TEST(EvalDoesNotUpdate, NamesTheBufferAndTheElementThatChanged) {
+  // The message named y[0] whatever buffer changed (issue 13, item 8).
+  const Expected<Problem> p = parse_problem("batch_norm shape=4x3x5 mode=eval seed=23");
+  ASSERT_TRUE(p.ok()) << p.message();
+  auto mutant = impls::make_mutant("mutant-running-stats-updated-in-eval");
+  ASSERT_NE(mutant, nullptr);
+  const CaseResult r = check_one(*mutant, *find_property("eval_does_not_update"), *p, {});
+  EXPECT_EQ(r.outcome, Outcome::kFailed) << r.detail;
+  EXPECT_EQ(r.detail.rfind("running_mean changed in eval: running_mean[0] is ", 0), 0u) << r.detail;
+}
+
 }  // namespace
 }  // namespace normcheck::properties

@@ -68,9 +68,14 @@ std::optional<std::string> grew(const char* what, double now, std::optional<doub
 }  // namespace
 
 const BaselineRow* Baseline::find(const std::string& impl, const std::string& op, const std::string& property) const {
-  for (const BaselineRow& r : rows)
-    if (r.implementation == impl && r.op == op && r.property == property) return &r;
-  return nullptr;
+  const auto at = index_.find(std::tie(impl, op, property));
+  return at == index_.end() ? nullptr : &rows[at->second];
+}
+
+bool Baseline::add(BaselineRow row) {
+  if (!index_.try_emplace({row.implementation, row.op, row.property}, rows.size()).second) return false;
+  rows.push_back(std::move(row));
+  return true;
 }
 
 Expected<Baseline> parse_baseline(std::string_view text, const std::string& source) {
@@ -123,10 +128,9 @@ Expected<Baseline> parse_baseline(std::string_view text, const std::string& sour
       else return fail(std::string("a number, null, \"inf\" or \"nan\" at ") + at + "." + key, shown(*v));
       if (*field < 0) return fail(std::string("a number >= 0 at ") + at + "." + key, shown(*v));
     }
-    if (b.find(row.implementation, row.op, row.property))
-      return fail("one row per implementation x op x property at " + at,
-                  row.implementation + " " + row.op + " " + row.property + " a second time");
-    b.rows.push_back(std::move(row));
+    const std::string key = row.implementation + " " + row.op + " " + row.property;
+    if (!b.add(std::move(row)))
+      return fail("one row per implementation x op x property at " + at, key + " a second time");
   }
   return b;
 }

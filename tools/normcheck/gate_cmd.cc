@@ -113,9 +113,21 @@ RowResult merge_rows(const std::vector<RowResult>& parts) {
   return m;
 }
 
+/// s as one shell word on one line: '...' (each ' as '\''), or, when s holds a control character
+/// (a newline in a plugin path split the REPRO line in two), bash's $'...' with \xHH escapes.
 std::string shell_quoted(const std::string& s) {
-  std::string q = "'";
-  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  auto control = [](unsigned char c) { return c < 0x20 || c == 0x7f; };
+  if (std::none_of(s.begin(), s.end(), control)) {
+    std::string q = "'";
+    for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  }
+  std::string q = "$'";
+  for (const unsigned char c : s) {
+    if (control(c)) q += fmt::format("\\x{:02x}", c);
+    else if (c == '\\' || c == '\'') q += std::string("\\") + static_cast<char>(c);
+    else q += static_cast<char>(c);
+  }
   return q + "'";
 }
 
@@ -155,17 +167,30 @@ int load_error(const std::string& message) {
   return kExitLoad;
 }
 
-int run_one_repro(impls::Implementation& plugin, const Policy& policy, const GateOptions& o) {
-  Expected<properties::ReproCase> c = properties::parse_repro(o.repro);
-  if (!c) return report_usage_error(c.message());
+/// A --repro line's case and property, read before the plugin is loaded (a bad line is an input
+/// error, exit 2, whatever the plugin).
+struct Repro {
+  properties::ReproCase c;
+  const properties::Property* property = nullptr;
+};
+
+Expected<Repro> parse_repro_line(const std::string& line) {
+  Expected<properties::ReproCase> c = properties::parse_repro(line);
+  if (!c) return c.status();
   const std::string property_name = c->property.empty() ? "differential" : c->property;
   const properties::Property* property = properties::find_property(property_name);
-  if (!property) return report_usage_error("Expected a property name, but got '" + property_name + "'");
+  if (!property) return Status::error("Expected a property name, but got '" + property_name + "'");
+  return Repro{std::move(*c), property};
+}
+
+int run_one_repro(impls::Implementation& plugin, const Policy& policy, const Repro& repro, const GateOptions& o,
+                  const std::string& replay) {
+  const Problem& problem = repro.c.problem;
   properties::CheckOptions check;
-  check.bound_multiplier = policy.multiplier_for(c->problem.dtype);
-  const properties::CaseResult r = properties::check_one(plugin, *property, c->problem, check);
-  std::printf("%s\n", fmt::format("{} {} on {} by {}", properties::name(r.outcome), property->name,
-                                  to_string(c->problem), plugin.name())
+  check.bound_multiplier = policy.multiplier_for(problem.dtype);
+  const properties::CaseResult r = properties::check_one(plugin, *repro.property, problem, check);
+  std::printf("%s\n", fmt::format("{} {} on {} by {}", properties::name(r.outcome), repro.property->name,
+                                  to_string(problem), plugin.name())
                           .c_str());
   if (!r.detail.empty()) std::printf("  %s\n", one_line(r.detail).c_str());
   if (r.worst) {
@@ -177,8 +202,8 @@ int run_one_repro(impls::Implementation& plugin, const Policy& policy, const Gat
   std::fflush(stdout);
   const int code = r.outcome == Outcome::kFailed ? kExitCheckFailed : kExitOk;
   if (o.save.empty()) return code;
-  const std::string repro = "normcheck gate --plugin " + shell_quoted(o.plugin) + " --repro '" + o.repro + "'";
-  return save_replayed_case(plugin, {*c, property_name, repro, check, r}, o.save, code);
+  const std::string line = "normcheck gate " + replay + " --repro '" + o.repro + "'";
+  return save_replayed_case(plugin, {repro.c, repro.property->name, line, check, r}, o.save, code);
 }
 
 }  // namespace
@@ -269,6 +294,13 @@ int run_gate(const GateOptions& o) {
   // What a REPRO line names the implementation by: the same option, the same value.
   const std::string replay = o.python.empty() ? "--plugin " + shell_quoted(o.plugin) : "--python " + shell_quoted(o.python);
 
+  std::optional<Repro> repro;
+  if (!o.repro.empty()) {
+    Expected<Repro> r = parse_repro_line(o.repro);
+    if (!r) return report_usage_error(r.message());
+    repro = std::move(*r);
+  }
+
   impls::PluginOptions plugin_options;
   plugin_options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
   plugin_options.memory_limit = o.memory_limit_mb << 20;
@@ -281,7 +313,7 @@ int run_gate(const GateOptions& o) {
     return load_error(std::string(impls::kPluginLoadErrorPrefix) + loaded.message());
   }
   impls::Implementation& plugin = **loaded;
-  if (!o.repro.empty()) return run_one_repro(plugin, policy, o);
+  if (repro) return run_one_repro(plugin, policy, *repro, o, replay);
 
   // One narrowing per tolerance multiplier: the dtypes that share one run their rows together; a
   // policy with several multipliers runs each (op, property) once per group and merges the rows.
