@@ -203,7 +203,7 @@ int run_one_repro(impls::Implementation& plugin, const Policy& policy, const Rep
   const int code = r.outcome == Outcome::kFailed ? kExitCheckFailed : kExitOk;
   if (o.save.empty()) return code;
   const std::string line = "normcheck gate " + replay + " --repro '" + o.repro + "'";
-  return save_replayed_case(plugin, {repro.c, repro.property->name, line, check, r}, o.save, code);
+  return save_replayed_case(plugin, {repro.c, std::string(repro.property->name), line, check, r}, o.save, code);
 }
 
 }  // namespace
