@@ -158,5 +158,27 @@ TEST(TorchModule, AModuleThatCannotLoadIsExit3WithTheLoadersReason) {
   EXPECT_THAT(asked.err, StartsWith("normcheck: error: LibTorch implementation not available: " + broken + ": "));
 }
 
+/// `run --impl torch` with the module at `path`: exit 3 and one line, which is returned.
+std::string refused_module(const std::string& path) {
+  const ScratchDir dir;
+  const ScopedEnv module("NORMCHECK_TORCH_MODULE", path);
+  const RunResult asked = run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--out", dir / "r"}, dir.path());
+  EXPECT_EQ(asked.exit_code, 3) << asked.out << asked.err;
+  EXPECT_EQ(line_count(asked.err), 1) << asked.err;
+  return asked.err;
+}
+
+TEST(TorchModule, ALibraryWithoutTheEntryPointsIsRefused) {
+  EXPECT_THAT(refused_module(NC_EXAMPLE_PLUGIN),  // a plugin, not our module
+              StartsWith("normcheck: error: LibTorch implementation not available: " + std::string(NC_EXAMPLE_PLUGIN) +
+                         ": Expected the entry points normcheck_torch_module_abi and normcheck_torch_implementations"));
+}
+
+TEST(TorchModule, AModuleOfAnotherBuildIsRefusedBeforeAnyObjectCrosses) {
+  const std::string err = refused_module(NC_WRONG_ABI_MODULE);
+  EXPECT_THAT(err, HasSubstr(": Expected a module of this build (normcheck-torch-module/1 "));
+  EXPECT_THAT(err, HasSubstr("but got one of another (normcheck-torch-module/0 another build"));
+}
+
 }  // namespace
 }  // namespace normcheck::tool
