@@ -59,8 +59,10 @@ bool provided_by_torch(std::string_view name) { return name == "torch" || name.s
 void add_module_implementations([[maybe_unused]] std::vector<std::unique_ptr<Implementation>>& all) {
 #if NORMCHECK_HAVE_TORCH_MODULE
   const Expected<TorchModule> torch = torch_module();
-  if (torch) torch->add_implementations(&all);
-  else all.push_back(std::make_unique<Unavailable>("torch", torch.message()));
+  if (torch)
+    torch->add_implementations(&all);
+  else
+    all.push_back(std::make_unique<Unavailable>("torch", torch.message()));
 #endif
 }
 

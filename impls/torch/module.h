@@ -18,14 +18,16 @@ inline constexpr const char* kTorchModuleFile = "libnormcheck_torch.so";
 #define NORMCHECK_MODULE_STRINGIFY(x) NORMCHECK_MODULE_STRINGIFY2(x)
 /// Every fact both sides must agree on, as each side's compiler sees it.
 inline constexpr const char* kTorchModuleAbi =
-    "normcheck-torch-module/1 compiler " __VERSION__ " cxx11abi=" NORMCHECK_MODULE_STRINGIFY(_GLIBCXX_USE_CXX11_ABI);
+    "normcheck-torch-module/1 compiler " __VERSION__
+    " cxx11abi=" NORMCHECK_MODULE_STRINGIFY(_GLIBCXX_USE_CXX11_ABI);
 #undef NORMCHECK_MODULE_STRINGIFY
 #undef NORMCHECK_MODULE_STRINGIFY2
 
 /// The sizes of the types that cross the boundary: a module built against other headers differs.
 struct TorchModuleLayout {
   unsigned long problem = sizeof(Problem), inputs = sizeof(Inputs), outputs = sizeof(Outputs),
-                capabilities = sizeof(Capabilities), status = sizeof(Status), implementation = sizeof(Implementation);
+                capabilities = sizeof(Capabilities), status = sizeof(Status),
+                implementation = sizeof(Implementation);
   bool operator==(const TorchModuleLayout&) const = default;
 };
 

@@ -5,7 +5,8 @@
 
 #define NORMCHECK_EXPORT __attribute__((visibility("default")))
 
-extern "C" NORMCHECK_EXPORT const char* normcheck_torch_module_abi(normcheck::impls::TorchModuleLayout* layout) {
+extern "C" NORMCHECK_EXPORT const char* normcheck_torch_module_abi(
+    normcheck::impls::TorchModuleLayout* layout) {
   *layout = normcheck::impls::TorchModuleLayout{};
   return normcheck::impls::kTorchModuleAbi;
 }

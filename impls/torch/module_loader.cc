@@ -15,13 +15,15 @@ namespace fs = std::filesystem;
 
 /// Where the module may be, in the order searched.
 std::vector<fs::path> candidates() {
-  if (const char* chosen = std::getenv("NORMCHECK_TORCH_MODULE"); chosen && *chosen) return {fs::absolute(chosen)};
+  if (const char* chosen = std::getenv("NORMCHECK_TORCH_MODULE"); chosen && *chosen)
+    return {fs::absolute(chosen)};
   std::vector<fs::path> paths;
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     paths.push_back(exe.parent_path() / kTorchModuleFile);  // the build tree's tools/normcheck
-    paths.push_back((exe.parent_path() / NORMCHECK_TORCH_MODULE_BIN_TO_LIB / kTorchModuleFile).lexically_normal());
+    paths.push_back(
+        (exe.parent_path() / NORMCHECK_TORCH_MODULE_BIN_TO_LIB / kTorchModuleFile).lexically_normal());
   }
   paths.emplace_back(NORMCHECK_TORCH_MODULE_BUILD_PATH);  // a test program elsewhere in the build tree
   return paths;
@@ -45,15 +47,16 @@ Expected<TorchModule> load() {
   const auto factory = reinterpret_cast<TorchFactoryFn>(dlsym(handle, kTorchFactorySymbol));
   if (!abi || !factory) {
     dlclose(handle);
-    return Status::error(unavailable + found->string() + ": Expected the entry points " + kTorchAbiSymbol + " and " +
-                         kTorchFactorySymbol + ", but got none");
+    return Status::error(unavailable + found->string() + ": Expected the entry points " + kTorchAbiSymbol +
+                         " and " + kTorchFactorySymbol + ", but got none");
   }
   TorchModuleLayout there;
   const std::string tag = abi(&there);
   if (tag != kTorchModuleAbi || !(there == TorchModuleLayout{})) {
     dlclose(handle);
-    return Status::error(unavailable + found->string() + ": Expected a module of this build (" + kTorchModuleAbi +
-                         "), but got one of another (" + tag + (there == TorchModuleLayout{} ? "" : ", other type layouts") + ")");
+    return Status::error(unavailable + found->string() + ": Expected a module of this build (" +
+                         kTorchModuleAbi + "), but got one of another (" + tag +
+                         (there == TorchModuleLayout{} ? "" : ", other type layouts") + ")");
   }
   return TorchModule{factory};
 }

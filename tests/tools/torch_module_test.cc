@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "run_normcheck.h"
@@ -19,12 +19,12 @@ namespace normcheck::tool {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
-using ::testing::StartsWith;
 using testing::line_count;
+using ::testing::Not;
 using testing::run_normcheck;
 using testing::RunResult;
 using testing::ScratchDir;
+using ::testing::StartsWith;
 
 /// What `ldd path` prints: every shared library the program needs, recursively.
 std::string ldd(const std::string& path) {
@@ -43,8 +43,10 @@ class ScopedEnv {
     setenv(name, value.c_str(), 1);
   }
   ~ScopedEnv() {
-    if (old_) setenv(name_, old_->c_str(), 1);
-    else unsetenv(name_);
+    if (old_)
+      setenv(name_, old_->c_str(), 1);
+    else
+      unsetenv(name_);
   }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
@@ -61,12 +63,13 @@ nlohmann::json read_json(const std::filesystem::path& p) {
 
 /// One cheap row per implementation: layer_norm, one property, no mutants.
 std::vector<std::string> small_run(const ScratchDir& dir, const std::string& out) {
-  return {"run", "--op", "layer_norm", "--property", "differential", "--no-mutants", "--quiet", "--out", dir / out};
+  return {"run",          "--op",    "layer_norm", "--property", "differential",
+          "--no-mutants", "--quiet", "--out",      dir / out};
 }
 
 std::vector<std::string> small_gate(const ScratchDir& dir) {
-  return {"gate", "--plugin", NC_EXAMPLE_PLUGIN, "--policy", NC_GATE_POLICY, "--op", "layer_norm", "--tier", "smoke",
-          "--out", dir / "gate", "--quiet"};
+  return {"gate",       "--plugin", NC_EXAMPLE_PLUGIN, "--policy", NC_GATE_POLICY, "--op",
+          "layer_norm", "--tier",   "smoke",           "--out",    dir / "gate",   "--quiet"};
 }
 
 // The libraries' names: LibTorch's and c10's (libtorch.so, libtorch_cpu.so, libc10.so, ...).
@@ -87,11 +90,13 @@ TEST(TorchModule, TheNormcheckProgramsNeedNoLibTorch) {
 TEST(TorchModule, OnlyARunThatAsksForTorchLoadsIt) {
   const ScratchDir dir;
   const ScopedEnv debug("LD_DEBUG", "files");  // the dynamic loader names every library it opens
-  const RunResult gen = run_normcheck({"gen-sample", "--problem", "layer_norm shape=1x4", "--out", dir / "in"}, dir.path());
+  const RunResult gen =
+      run_normcheck({"gen-sample", "--problem", "layer_norm shape=1x4", "--out", dir / "in"}, dir.path());
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
-  const RunResult reference = run_normcheck({"reference", "--problem", "layer_norm shape=1x4", "--input", dir / "in/x.npy",
-                                             "--weight", dir / "in/weight.npy", "--bias", dir / "in/bias.npy", "--out", dir / "ref"},
-                                            dir.path());
+  const RunResult reference =
+      run_normcheck({"reference", "--problem", "layer_norm shape=1x4", "--input", dir / "in/x.npy",
+                     "--weight", dir / "in/weight.npy", "--bias", dir / "in/bias.npy", "--out", dir / "ref"},
+                    dir.path());
   ASSERT_EQ(reference.exit_code, 0) << reference.out;
   EXPECT_THAT(reference.err, Not(HasSubstr("libnormcheck_torch")));
   EXPECT_THAT(reference.err, Not(HasSubstr(kLibTorch)));
@@ -99,19 +104,21 @@ TEST(TorchModule, OnlyARunThatAsksForTorchLoadsIt) {
   ASSERT_EQ(gate.exit_code, 0) << gate.out;
   EXPECT_THAT(gate.err, Not(HasSubstr("libnormcheck_torch")));
   EXPECT_THAT(gate.err, Not(HasSubstr(kLibTorch)));
-  const RunResult cpu = run_normcheck({"run", "--impl", "cpu", "--op", "layer_norm", "--property", "differential",
-                                       "--no-mutants", "--quiet", "--out", dir / "cpu"},
+  const RunResult cpu = run_normcheck({"run", "--impl", "cpu", "--op", "layer_norm", "--property",
+                                       "differential", "--no-mutants", "--quiet", "--out", dir / "cpu"},
                                       dir.path());
   ASSERT_EQ(cpu.exit_code, 0) << cpu.out;
   EXPECT_THAT(cpu.err, Not(HasSubstr("libnormcheck_torch")));
   // The check sees the module where it is loaded: a run of torch.
-  const RunResult torch = run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--dtype", "float32", "--property",
-                                         "differential", "--no-mutants", "--quiet", "--out", dir / "torch"},
-                                        dir.path());
+  const RunResult torch =
+      run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--dtype", "float32", "--property",
+                     "differential", "--no-mutants", "--quiet", "--out", dir / "torch"},
+                    dir.path());
   // A verdict, whichever (LibTorch has float32 findings at large offsets: docs/properties.md), on
   // cases LibTorch computed.
   ASSERT_TRUE(torch.exit_code == 0 || torch.exit_code == 1) << torch.out;
-  EXPECT_GT(read_json(dir.path() / "torch/results.json")["results"][0]["cases_compared"].get<int>(), 0) << torch.out;
+  EXPECT_GT(read_json(dir.path() / "torch/results.json")["results"][0]["cases_compared"].get<int>(), 0)
+      << torch.out;
   EXPECT_THAT(torch.err, HasSubstr("libnormcheck_torch.so"));
   EXPECT_THAT(torch.err, HasSubstr(kLibTorch));
 }
@@ -121,11 +128,13 @@ TEST(TorchModule, WithoutTheModuleTorchIsExit3AndTheRestOfNormcheckWorks) {
   const std::string absent = dir / "moved-away/libnormcheck_torch.so";
   const ScopedEnv module("NORMCHECK_TORCH_MODULE", absent);
 
-  const RunResult asked = run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--out", dir / "r1"}, dir.path());
+  const RunResult asked =
+      run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--out", dir / "r1"}, dir.path());
   EXPECT_EQ(asked.exit_code, 3) << asked.out << asked.err;
   EXPECT_EQ(line_count(asked.err), 1) << asked.err;
   EXPECT_THAT(asked.err, StartsWith("normcheck: error: LibTorch implementation not available: Expected "
-                                    "libnormcheck_torch.so at " + absent + ", but got none"));
+                                    "libnormcheck_torch.so at " +
+                                    absent + ", but got none"));
 
   // The default run includes torch: its row is SKIPPED with the reason, the run still conforms.
   const RunResult all = run_normcheck(small_run(dir, "r2"), dir.path());
@@ -136,7 +145,8 @@ TEST(TorchModule, WithoutTheModuleTorchIsExit3AndTheRestOfNormcheckWorks) {
     if (row["implementation"] != "torch") continue;
     torch_listed = true;
     EXPECT_EQ(row["outcome"], "SKIPPED") << row.dump();
-    EXPECT_THAT(row["reason"].get<std::string>(), HasSubstr("LibTorch implementation not available")) << row.dump();
+    EXPECT_THAT(row["reason"].get<std::string>(), HasSubstr("LibTorch implementation not available"))
+        << row.dump();
     EXPECT_EQ(row["cases_compared"], 0) << row.dump();
   }
   EXPECT_TRUE(torch_listed) << doc["results"].dump();
@@ -151,27 +161,32 @@ TEST(TorchModule, AModuleThatCannotLoadIsExit3WithTheLoadersReason) {
   const std::string broken = dir / "libnormcheck_torch.so";
   std::ofstream(broken) << "not a shared library\n";
   const ScopedEnv module("NORMCHECK_TORCH_MODULE", broken);
-  const RunResult asked = run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--out", dir / "r"}, dir.path());
+  const RunResult asked =
+      run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--out", dir / "r"}, dir.path());
   EXPECT_EQ(asked.exit_code, 3) << asked.out << asked.err;
   EXPECT_EQ(line_count(asked.err), 1) << asked.err;
   // dlerror's text: the path, then why ("invalid ELF header", "file too short").
-  EXPECT_THAT(asked.err, StartsWith("normcheck: error: LibTorch implementation not available: " + broken + ": "));
+  EXPECT_THAT(asked.err,
+              StartsWith("normcheck: error: LibTorch implementation not available: " + broken + ": "));
 }
 
 /// `run --impl torch` with the module at `path`: exit 3 and one line, which is returned.
 std::string refused_module(const std::string& path) {
   const ScratchDir dir;
   const ScopedEnv module("NORMCHECK_TORCH_MODULE", path);
-  const RunResult asked = run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--out", dir / "r"}, dir.path());
+  const RunResult asked =
+      run_normcheck({"run", "--impl", "torch", "--op", "layer_norm", "--out", dir / "r"}, dir.path());
   EXPECT_EQ(asked.exit_code, 3) << asked.out << asked.err;
   EXPECT_EQ(line_count(asked.err), 1) << asked.err;
   return asked.err;
 }
 
 TEST(TorchModule, ALibraryWithoutTheEntryPointsIsRefused) {
-  EXPECT_THAT(refused_module(NC_EXAMPLE_PLUGIN),  // a plugin, not our module
-              StartsWith("normcheck: error: LibTorch implementation not available: " + std::string(NC_EXAMPLE_PLUGIN) +
-                         ": Expected the entry points normcheck_torch_module_abi and normcheck_torch_implementations"));
+  EXPECT_THAT(
+      refused_module(NC_EXAMPLE_PLUGIN),  // a plugin, not our module
+      StartsWith(
+          "normcheck: error: LibTorch implementation not available: " + std::string(NC_EXAMPLE_PLUGIN) +
+          ": Expected the entry points normcheck_torch_module_abi and normcheck_torch_implementations"));
 }
 
 TEST(TorchModule, AModuleOfAnotherBuildIsRefusedBeforeAnyObjectCrosses) {

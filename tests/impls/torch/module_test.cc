@@ -47,15 +47,17 @@ TEST(TorchModule, TheRegistrysTorchComputesTheLinkedAdaptersBits) {
   const std::unique_ptr<impls::Implementation> linked = linked_torch();
   ASSERT_NE(loaded, nullptr);
   std::vector<Problem> problems;
-  for (const char* line : {"layer_norm shape=4x3x8 dtype=float32", "batch_norm shape=5x3x4 dtype=float64 direction=backward",
-                           "batch_norm shape=2x6x5x3 layout=channels_last", "group_norm shape=2x6x5 groups=3 dtype=float32",
-                           "instance_norm shape=2x3x7 track_running_stats=1 mode=eval"}) {
+  for (const char* line :
+       {"layer_norm shape=4x3x8 dtype=float32", "batch_norm shape=5x3x4 dtype=float64 direction=backward",
+        "batch_norm shape=2x6x5x3 layout=channels_last", "group_norm shape=2x6x5 groups=3 dtype=float32",
+        "instance_norm shape=2x3x7 track_running_stats=1 mode=eval"}) {
     const Expected<Problem> p = parse_problem(line);
     ASSERT_TRUE(p) << line << ": " << p.message();
     problems.push_back(*p);
   }
   for (const Problem& p : problems) {
-    const testing::OwnedInputs in = testing::make_inputs(p, {.offset = 3, .spread = 2, .constant = false, .seed = 11});
+    const testing::OwnedInputs in =
+        testing::make_inputs(p, {.offset = 3, .spread = 2, .constant = false, .seed = 11});
     const testing::RunResult a = testing::run_impl(*loaded, p, in.inputs);
     const testing::RunResult b = testing::run_impl(*linked, p, in.inputs);
     ASSERT_TRUE(a.status.ok()) << to_string(p) << ": " << a.status.message();
