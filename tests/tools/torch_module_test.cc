@@ -136,6 +136,11 @@ TEST(TorchModule, WithoutTheModuleTorchIsExit3AndTheRestOfNormcheckWorks) {
                                     "libnormcheck_torch.so at " +
                                     absent + ", but got none"));
 
+  const RunResult repro =
+      run_normcheck({"repro", "layer_norm shape=3x17 impl=torch property=differential"}, dir.path());
+  EXPECT_EQ(repro.exit_code, 3) << repro.out << repro.err;
+  EXPECT_THAT(repro.err, StartsWith("normcheck: error: LibTorch implementation not available: "));
+
   // The default run includes torch: its row is SKIPPED with the reason, the run still conforms.
   const RunResult all = run_normcheck(small_run(dir, "r2"), dir.path());
   ASSERT_EQ(all.exit_code, 0) << all.out << all.err;
