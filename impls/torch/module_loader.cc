@@ -25,7 +25,8 @@ std::vector<fs::path> candidates() {
     paths.push_back(
         (exe.parent_path() / NORMCHECK_TORCH_MODULE_BIN_TO_LIB / kTorchModuleFile).lexically_normal());
   }
-  paths.emplace_back(NORMCHECK_TORCH_MODULE_BUILD_PATH);  // a test program elsewhere in the build tree
+  const fs::path built = NORMCHECK_TORCH_MODULE_BUILD_PATH;  // for a test program elsewhere in the build tree
+  if (std::find(paths.begin(), paths.end(), built) == paths.end()) paths.push_back(built);
   return paths;
 }
 
