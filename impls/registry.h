@@ -69,12 +69,19 @@ class Implementation {
 };
 
 /// Every built-in implementation, in a fixed order, each made fresh (implementations may keep
-/// scratch state; the registry hands out new ones so calls never share it).
+/// scratch state; the registry hands out new ones so calls never share it). LibTorch's ("torch",
+/// "torch-cuda") live in libnormcheck_torch.so, loaded on demand: here, and in make_implementation
+/// only for a name LibTorch provides. Where the build has LibTorch but this machine cannot load the
+/// module, "torch" is still listed: it refuses every problem with the reason ("LibTorch
+/// implementation not available: <dlerror>"), so a run that includes it shows SKIPPED rows.
 std::vector<std::unique_ptr<Implementation>> builtin_implementations();
 /// The built-in implementation with this name, or nullptr.
 std::unique_ptr<Implementation> make_implementation(std::string_view name);
 /// The names of every built-in implementation.
 std::vector<std::string> implementation_names();
+/// Why the implementation `name` cannot be loaded on this machine (a name LibTorch provides, its
+/// module or LibTorch missing), or nullopt. A caller that asked for it by name fails with this.
+std::optional<std::string> unavailable_reason(std::string_view name);
 
 /// Elements of NaN poison on each side of every output buffer allocate_outputs makes.
 inline constexpr std::int64_t kGuardElements = 64;

@@ -15,11 +15,17 @@ std::string one_line(std::string_view message) {
   return out;
 }
 
-int report_usage_error(std::string_view message) {
+namespace {
+int report_error(std::string_view message, int exit_code) {
   std::fprintf(stderr, "normcheck: error: %s\n", one_line(message).c_str());
   std::fflush(stderr);
-  return kExitUsage;
+  return exit_code;
 }
+}  // namespace
+
+int report_usage_error(std::string_view message) { return report_error(message, kExitUsage); }
+
+int report_load_error(std::string_view message) { return report_error(message, kExitLoad); }
 
 Status with_context(std::string_view context, const Status& s) {
   if (s.ok()) return s;

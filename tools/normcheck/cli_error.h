@@ -1,5 +1,6 @@
 #pragma once
-/// Reporting a user error: ONE line on stderr, "normcheck: error: <message>", and exit code 2.
+/// Reporting a user error: ONE line on stderr, "normcheck: error: <message>", and exit code 2 (3
+/// for an implementation that could not be loaded).
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,8 @@ namespace normcheck::tool {
 /// returns kExitUsage.
 int report_usage_error(std::string_view message);
 inline int report_usage_error(const Status& s) { return report_usage_error(s.message()); }
+/// The same line for an implementation that could not be loaded (LibTorch absent); returns kExitLoad.
+int report_load_error(std::string_view message);
 
 /// The message with every control character (newline, tab...) replaced by a space.
 std::string one_line(std::string_view message);

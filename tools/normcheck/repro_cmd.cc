@@ -34,6 +34,8 @@ int run_repro(const ReproOptions& o) {
   const std::string property_name = c->property.empty() ? "differential" : c->property;
   const properties::Property* property = properties::find_property(property_name);
   if (!property) return report_usage_error("Expected a property name, but got '" + property_name + "'");
+  if (const std::optional<std::string> why = impls::unavailable_reason(c->implementation))
+    return report_load_error(*why);  // LibTorch absent: exit 3, as for run --impl torch
   Expected<std::unique_ptr<impls::Implementation>> impl = implementation_named(c->implementation);
   if (!impl) return report_usage_error(impl.message());
   if (!o.save.empty())

@@ -67,6 +67,8 @@ int run_run(const RunOptions& o) {
   const properties::Narrowing narrowing{.ops = *ops, .dtypes = *dtypes, .profiles = *profiles, .exclude = {}};
 
   std::vector<SuiteTarget> targets;
+  for (const std::string& n : o.impls)  // asked for by name: one that cannot load here is exit 3
+    if (const std::optional<std::string> why = impls::unavailable_reason(n)) return report_load_error(*why);
   for (const std::string& n : o.impls.empty() ? impls::implementation_names() : o.impls) {
     Expected<std::unique_ptr<impls::Implementation>> impl = implementation_named(n);
     if (!impl) return report_usage_error(impl.message());
