@@ -90,11 +90,11 @@ CaseResult batch_split_equivalence(impls::Implementation& impl, const Problem& p
     const std::string where = "channel " + std::to_string(c) + " of halves N = " + std::to_string(n1) + " + " +
                               std::to_string(N - n1) + ": ";
     if (!(std::fabs(got_mean - mean) <= allowed_mean))
-      return CaseResult::failed(where + "saved mean " + fmt_g(static_cast<double>(got_mean), 9) + ", the halves' merge " +
+      return CaseResult::failed(FailureKind::kAccuracy, "mean", where + "saved mean " + fmt_g(static_cast<double>(got_mean), 9) + ", the halves' merge " +
                                 fmt_g(static_cast<double>(mean), 9) + " (allowed " + fmt_g(static_cast<double>(allowed_mean)) + ")");
     // rstd is related only where the halves' variances determine it (rstd_k's bound below rstd_k).
     if (std::isfinite(e_rstd) && !(std::fabs(got_rstd - rstd) <= allowed_rstd))
-      return CaseResult::failed(where + "saved rstd " + fmt_g(static_cast<double>(got_rstd), 9) + ", the halves' merge " +
+      return CaseResult::failed(FailureKind::kAccuracy, "rstd", where + "saved rstd " + fmt_g(static_cast<double>(got_rstd), 9) + ", the halves' merge " +
                                 fmt_g(static_cast<double>(rstd), 9) + " (allowed " + fmt_g(static_cast<double>(allowed_rstd)) + ")");
   }
   return CaseResult::checked(2 * C);

@@ -6,11 +6,13 @@
 namespace normcheck::properties {
 namespace {
 
-std::optional<CaseResult> bits_differ(const char* what, const TensorView& a, const TensorView& b) {
+/// Whether output `output`'s views a and b differ in a bit (what: the failure's words).
+std::optional<CaseResult> bits_differ(const char* what, const char* output, const TensorView& a, const TensorView& b) {
   impls::Outputs oa, ob;
   oa.y = a, ob.y = b;
   CaseResult r = same_bits(oa, ob, what);
   if (r.passed()) return std::nullopt;
+  r.kind = value_kind(output), r.output = output;
   return r;
 }
 
@@ -57,7 +59,8 @@ CaseResult running_stats_trajectory(impls::Implementation& impl, const Problem& 
       return rm;
     }
     if (got.out.views.num_batches_tracked != want.num_batches_tracked) {
-      return CaseResult::failed("after step " + std::to_string(step + 1) + ": num_batches_tracked is " +
+      return CaseResult::failed(FailureKind::kRunningStatistics, "num_batches_tracked",
+                                "after step " + std::to_string(step + 1) + ": num_batches_tracked is " +
                                 std::to_string(got.out.views.num_batches_tracked) + ", want " +
                                 std::to_string(want.num_batches_tracked));
     }
@@ -79,10 +82,11 @@ CaseResult eval_does_not_update(impls::Implementation& impl, const Problem& p, c
   const Evaluated e = evaluate_both(impl, p, *in);
   if (auto v = settled(p, e, in->views.x, o)) return *v;
   const ImplRun& got = e.got;
-  if (auto d = bits_differ("running_mean changed in eval", *got.out.views.running_mean, *in->views.running_mean)) return *d;
-  if (auto d = bits_differ("running_var changed in eval", *got.out.views.running_var, *in->views.running_var)) return *d;
+  if (auto d = bits_differ("running_mean changed in eval", "running_mean", *got.out.views.running_mean, *in->views.running_mean)) return *d;
+  if (auto d = bits_differ("running_var changed in eval", "running_var", *got.out.views.running_var, *in->views.running_var)) return *d;
   if (got.out.views.num_batches_tracked != in->views.num_batches_tracked)
-    return CaseResult::failed("num_batches_tracked changed in eval: " + std::to_string(in->views.num_batches_tracked) +
+    return CaseResult::failed(FailureKind::kRunningStatistics, "num_batches_tracked",
+                              "num_batches_tracked changed in eval: " + std::to_string(in->views.num_batches_tracked) +
                               " -> " + std::to_string(got.out.views.num_batches_tracked));
   return CaseResult::checked(2 * got.out.views.running_mean->numel() + 1);
 }
@@ -153,9 +157,9 @@ CaseResult train_ignores_running_stats(impls::Implementation& impl, const Proble
   if (p.momentum) q.momentum = *p.momentum == 0.5 ? 0.25 : 0.5;
   const ImplRun b = run_impl(impl, q, other);
   if (!b.status.ok()) return CaseResult::failed("the running statistics changed whether the call fails: " + b.status.message());
-  if (auto d = bits_differ("y depends on the running statistics", a.out.views.y, b.out.views.y)) return *d;
+  if (auto d = bits_differ("y depends on the running statistics", "y", a.out.views.y, b.out.views.y)) return *d;
   if (a.out.views.dx)
-    if (auto d = bits_differ("dx depends on the running statistics", *a.out.views.dx, *b.out.views.dx)) return *d;
+    if (auto d = bits_differ("dx depends on the running statistics", "dx", *a.out.views.dx, *b.out.views.dx)) return *d;
   return CaseResult::checked(a.out.views.y.numel() + (a.out.views.dx ? a.out.views.dx->numel() : 0));
 }
 

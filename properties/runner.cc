@@ -35,6 +35,7 @@ bool rc_params_set(const char* key) {
 void note(RowResult& row, const Problem& p, const CaseResult& r) {
   row.max_ulp = std::max(row.max_ulp, r.max_ulp);
   row.max_bound_fraction = std::max(row.max_bound_fraction, r.max_bound_fraction);
+  row.no_ulp += r.no_ulp;
   for (int i = 0; i < kUlpBins; ++i) row.ulp_histogram[static_cast<std::size_t>(i)] += r.ulp_histogram[static_cast<std::size_t>(i)];
   Breakdown* b = nullptr;
   for (Breakdown& x : row.breakdown)
@@ -44,7 +45,7 @@ void note(RowResult& row, const Problem& p, const CaseResult& r) {
     b = &row.breakdown.back();
   }
   ++b->cases;
-  if (r.outcome == Outcome::kFailed) ++b->failed;
+  if (r.outcome == Outcome::kFailed) ++b->failed, b->failed_convention += is_convention(r.kind) ? 1 : 0;
   if (r.compared > 0) ++b->compared;
   b->max_ulp = std::max(b->max_ulp, r.max_ulp);
   b->max_bound_fraction = std::max(b->max_bound_fraction, r.max_bound_fraction);
@@ -76,6 +77,15 @@ class ShrinkCounter final : public rc::detail::TestListener {
 };
 
 }  // namespace
+
+Signature signature(const Failure& f) {
+  return {f.problem.op, f.output, f.kind, f.problem.dtype, f.problem.layout};
+}
+
+std::string to_string(const Signature& s) {
+  return std::string(name(s.op)) + (s.output.empty() ? "" : " " + s.output) + ": " + std::string(words(s.kind)) +
+         " (" + std::string(name(s.dtype)) + ", " + std::string(name(s.layout)) + ")";
+}
 
 std::string repro_line(const Problem& p, std::string_view impl, std::string_view property) {
   return "normcheck repro '" + to_string(p) + " impl=" + std::string(impl) + " property=" + std::string(property) + "'";
@@ -182,7 +192,8 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
     if (r.outcome != Outcome::kFailed) continue;
     row.outcome = Outcome::kFailed;
     row.reason = r.detail;
-    row.failure = Failure{f.problem, r.detail, r.worst, 0, repro_line(f.problem, impl.name(), property.name), f.name};
+    row.failure = Failure{f.problem, r.detail, r.worst, 0, repro_line(f.problem, impl.name(), property.name), f.name,
+                          r.kind, r.output};
     return finish();
   }
 
@@ -226,7 +237,8 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
       if (Expected<Problem> p = parse_problem(value)) failure.problem = *p;
     }
     const CaseResult minimal = check_one(impl, property, failure.problem, config.check);
-    if (minimal.outcome == Outcome::kFailed) failure.detail = minimal.detail;
+    if (minimal.outcome == Outcome::kFailed)
+      failure.detail = minimal.detail, failure.kind = minimal.kind, failure.output = minimal.output;
     failure.worst = minimal.worst;
     failure.repro = repro_line(failure.problem, impl.name(), property.name);
     row.reason = failure.detail;
