@@ -188,9 +188,8 @@ json results_document(const SuiteMeta& meta, const std::vector<SuiteTarget>& tar
 ConsoleSummary console_summary(const json& doc) {
   ConsoleSummary out;
   Expected<report::Model> m = report::build_model(doc, "the results", report::SummaryCheck::kIgnore);
-  if (!m) return out;
+  if (!m || m->causes.empty()) return out;  // a passing run's console stays one line
   for (const report::Fingerprint& f : m->fingerprints) out.fingerprints.push_back("  fingerprint: " + report::fingerprint_line(f));
-  if (m->causes.empty()) return out;
   out.count = ": " + report::causes_count_text(*m);
   for (std::size_t i = 0; i < m->causes.size(); ++i) {
     const report::Cause& c = m->causes[i];

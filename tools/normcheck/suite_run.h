@@ -76,7 +76,7 @@ nlohmann::json results_document(const SuiteMeta& meta, const std::vector<SuiteTa
 /// ("" when nothing failed); per cause (its "causes", distinct problems first) "  CAUSE 1 of 2:
 /// layer_norm mean: accuracy (float32, contiguous): c-norms, 12 rows: layer_norm differential,
 /// ..." with the REPRO line of its smallest case; per tested implementation "  fingerprint: c-norms
-/// follows pytorch conventions; accuracy: 3 failed rows".
+/// follows pytorch conventions; accuracy: 3 failed rows". All empty when no row failed.
 struct ConsoleSummary {
   std::string count;
   std::vector<std::string> causes, fingerprints;
