@@ -123,9 +123,21 @@ UlpDistance ulp_between(DType t, double got, double want) {
   if (std::isnan(got) != std::isnan(want)) return {NAN, "NaN against a number"};
   if (std::isnan(got)) return {0, {}};
   const std::int64_t a = ordinal(t, got), b = ordinal(t, want);
-  // Ordinals count values away from zero on each side: across zero their difference counts two
-  // half-lines, a figure of the exponent range, not of the error.
+  // Ordinals count values away from zero on each side. The count is the error where the spacing
+  // is one: within a binade or two (the values less than a factor of 2 apart) or among the evenly
+  // spaced subnormals. Across zero it counts two half-lines, and from zero or a far smaller value
+  // every binade between: figures of the exponent range, not of the error (dx of a constant dy,
+  // exactly 0, computed as 1e-17: 4.4e18 float64 ulps; near-zero y of two runs within their
+  // absolute bound: 2e11).
   if ((a < 0 && b > 0) || (a > 0 && b < 0)) return {NAN, "a sign change across zero"};
+  const DTypeInfo& i = info(t);
+  const std::int64_t min_normal = ordinal(t, i.min_normal);
+  if (std::abs(a) < min_normal && std::abs(b) < min_normal) return {static_cast<double>(std::abs(a - b)), {}};
+  if (a == 0 || b == 0) return {NAN, "zero against a normal number"};
+  // Infinity is one step past max_finite: as far as 2 max_finite for the ratio.
+  const auto magnitude = [&](double v) { return std::isinf(v) ? 2 * i.max_finite : std::fabs(v); };
+  const double lo = std::min(magnitude(got), magnitude(want)), hi = std::max(magnitude(got), magnitude(want));
+  if (hi > 2 * lo) return {NAN, "more than a factor of 2 apart"};
   return {static_cast<double>(ulp_distance(t, got, want)), {}};
 }
 

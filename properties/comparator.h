@@ -19,11 +19,14 @@ inline constexpr int kUlpBins = 7;
 int ulp_bin(double ulps);
 
 /// The distance of got from want in ULP of dtype t (the output's own dtype), or why there is none.
-/// A distance counts the values of t between the two, which means something only on one side of
-/// zero: NaN against a number and a sign change across zero have none (both NaN: 0).
+/// A distance counts the values of t between the two, which measures the error only where the
+/// spacing is about one: two values less than a factor of 2 apart, or two subnormals (or zero).
+/// NaN against a number, a sign change across zero, zero against a normal number and values more
+/// than a factor of 2 apart have none (both NaN: 0).
 struct UlpDistance {
   double ulps = 0;        ///< NaN where there is no distance
-  std::string_view none;  ///< "NaN against a number", "a sign change across zero"; empty: a distance
+  std::string_view none;  ///< "NaN against a number", "a sign change across zero", "zero against a
+                          ///< normal number", "more than a factor of 2 apart"; empty: a distance
   bool defined() const { return none.empty(); }
   /// "3 ulp", or "no ULP distance: NaN against a number": how every report prints it.
   std::string text() const;

@@ -155,7 +155,9 @@ void worst_cases(std::string& out, const Model& m) {
 
 void histograms(std::string& out, const Model& m) {
   out += "<section class=\"card\" id=\"errors\"><h2>Error histograms</h2>\n<p class=\"lede\">Every compared output "
-         "element of each implementation, by its error in ULP of the output dtype (all rows added up).</p>\n"
+         "element of each implementation, by its error in ULP of the output's own dtype (all rows added up); "
+         "elements without a ULP distance (NaN against a number, a sign change across zero) are judged by "
+         "their bound and left out.</p>\n"
          "<div class=\"grid2\">\n";
   for (const ImplementationStats& s : m.tested) {
     out += "<div class=\"hist\"><h3>" + e(s.name) + "</h3><span class=\"sub\">" +

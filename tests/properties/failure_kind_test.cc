@@ -43,6 +43,29 @@ TEST(UlpBetween, NoDistanceForNaNAgainstANumberSaidInWords) {
   EXPECT_EQ(ulp_between(DType::kFloat32, kNaN, kNaN).text(), "0 ulp");
 }
 
+TEST(UlpBetween, NoDistanceFromZeroToANormalNumber) {
+  // The passing cpu row's "max ULP 4.4e+18" (issue 14): constant_cotangent_gives_zero_dx's dx,
+  // exactly 0, computed as 1e-17: every float64 binade below 1e-17 lies between.
+  EXPECT_GT(static_cast<double>(ulp_distance(DType::kFloat64, 1e-17, 0.0)), 4e18);
+  const UlpDistance d = ulp_between(DType::kFloat64, 1e-17, 0.0);
+  EXPECT_FALSE(d.defined());
+  EXPECT_EQ(d.text(), "no ULP distance: zero against a normal number");
+  EXPECT_FALSE(ulp_between(DType::kFloat32, 0.0, -0.5).defined());
+  EXPECT_FALSE(ulp_between(DType::kFloat16, 0x1p-14, 0.0).defined());  // float16's smallest normal
+  EXPECT_EQ(ulp_between(DType::kFloat16, 0x1p-15, 0.0).ulps, 512);     // a subnormal: 2^-15 / 2^-24
+}
+
+TEST(UlpBetween, NoDistanceBetweenValuesMoreThanAFactorOfTwoApart) {
+  // instance_norm shift_invariance on cpu, passing: near-zero y of two runs within their absolute
+  // bound, 1e-10 against 1e-7, were 2e11 float64 ulps apart.
+  EXPECT_GT(static_cast<double>(ulp_distance(DType::kFloat64, 1e-10, 1e-7)), 1e11);
+  EXPECT_EQ(ulp_between(DType::kFloat64, 1e-10, 1e-7).text(), "no ULP distance: more than a factor of 2 apart");
+  EXPECT_EQ(ulp_between(DType::kFloat32, 1.0, 2.0).ulps, 1 << 23);  // a factor of 2: one binade
+  EXPECT_FALSE(ulp_between(DType::kFloat32, 1.0, 2.0000002).defined());
+  EXPECT_EQ(ulp_between(DType::kFloat16, INFINITY, 65504).ulps, 1);  // max_finite, then infinity
+  EXPECT_FALSE(ulp_between(DType::kFloat16, INFINITY, 1).defined());
+}
+
 TEST(UlpBetween, NoDistanceAcrossZero) {
   // Two small float64 values of opposite sign, +-1e-160, are ~4.4e18 ordinals apart: the "max ULP
   // 4.4e+18" a passing cpu row showed. Their distance counts two half-lines, not the error.
@@ -51,8 +74,8 @@ TEST(UlpBetween, NoDistanceAcrossZero) {
   EXPECT_FALSE(d.defined());
   EXPECT_EQ(d.text(), "no ULP distance: a sign change across zero");
   EXPECT_FALSE(ulp_between(DType::kFloat32, -INFINITY, INFINITY).defined());
-  // Zero has no sign to change: 0 against a tiny number is a count of subnormals.
-  EXPECT_TRUE(ulp_between(DType::kFloat32, 0.0, 1e-44).defined());
+  // Zero has no sign to change: 0 against a subnormal is a count of the (evenly spaced) subnormals.
+  EXPECT_EQ(ulp_between(DType::kFloat32, 0.0, 1e-44).ulps, 7);
   EXPECT_TRUE(ulp_between(DType::kFloat32, -0.0, 1e-44).defined());
   EXPECT_EQ(ulp_between(DType::kFloat32, -2.0, -2.0000002384185791).ulps, 1);
 }
