@@ -371,18 +371,18 @@ int run_gate(const GateOptions& o) {
 
   const json& sm = doc["summary"];
   const std::string under = policy.is_default() ? std::string() : " under policy " + policy.source;
-  const ConsoleSummary causes = console_summary(doc);
+  const ConsoleSummary console = console_summary(doc);
   std::printf("%s\n", fmt::format("normcheck gate: {} {}{}{} ({} passed, {} failed, {} skipped, {} mistrusted rows; "
                                   "{} policy violations, {} regressions; {:.1f} s) -> {}/index.html",
-                                  plugin_name, conforming ? "CONFORMING" : "NOT CONFORMING", under, causes.count,
+                                  plugin_name, conforming ? "CONFORMING" : "NOT CONFORMING", under, console.count,
                                   sm.value("passed", 0), sm.value("failed", 0), sm.value("skipped", 0),
                                   sm.value("mistrusted", 0), violations.size(), regressions.size(),
                                   doc["wall_seconds"].get<double>(), o.out)
                           .c_str());
   // The distinct problems first, then every row that says something.
-  for (const std::string& l : causes.causes) std::printf("%s\n", l.c_str());
+  for (const std::string& l : console.causes) std::printf("%s\n", l.c_str());
   for (const std::string& l : lines) std::printf("%s\n", l.c_str());
-  for (const std::string& l : causes.fingerprints) std::printf("%s\n", l.c_str());
+  for (const std::string& l : console.fingerprints) std::printf("%s\n", l.c_str());
   std::fflush(stdout);
   return conforming ? kExitOk : kExitCheckFailed;
 }
