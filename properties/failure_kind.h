@@ -24,7 +24,7 @@ enum class FailureKind : std::uint8_t {
 /// The schema's spelling: "other", "refused", "not_refused", "nan_where_number",
 /// "number_where_nan", "accuracy", "running_statistics", "crash", "timeout".
 std::string_view name(FailureKind k);
-/// For people: "refused where an answer is due", "NaN where a number is due", ...
+/// For people: "an error where the profile defines an answer", "NaN where a number is due", ...
 std::string_view words(FailureKind k);
 /// The kind of a value disagreement on output `output`: kRunningStatistics for running_mean,
 /// running_var and num_batches_tracked, else kAccuracy.

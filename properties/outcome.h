@@ -17,7 +17,6 @@ namespace normcheck::properties {
 enum class Outcome : std::uint8_t { kPassed, kFailed, kSkipped, kMistrusted };
 std::string_view name(Outcome o);  ///< "PASSED", "FAILED", "SKIPPED", "MISTRUSTED"
 
-
 /// The element that decided a comparison.
 struct Worst {
   std::string output;  ///< y, dx, running_var, ...
@@ -25,7 +24,7 @@ struct Worst {
   double input = 0;    ///< x at that index where the output is elementwise in x (else NaN)
   double expected = 0, got = 0;
   double ulp = 0;      ///< in ULP of the output's own dtype; NaN where no ULP distance means anything
-  std::string no_ulp;  ///< why there is none ("NaN against a number", "a sign change across zero")
+  std::string no_ulp;  ///< why there is none (UlpDistance::none: "NaN against a number", ...)
   double bound_fraction = 0;
 };
 
@@ -37,8 +36,8 @@ struct CaseResult {
   FailureKind kind = FailureKind::kOther;
   std::string output;
   double max_ulp = 0, max_bound_fraction = 0;
-  /// Compared elements whose ULP distance means nothing (NaN against a number, a sign change
-  /// across zero): judged by the bound, left out of max_ulp and the histogram.
+  /// Compared elements whose ULP distance means nothing (UlpDistance::none: NaN against a number,
+  /// a sign change across zero, ...): judged by the bound, left out of max_ulp and the histogram.
   std::int64_t no_ulp = 0;
   /// Checks this case made that could have failed: output elements compared (with the reference
   /// or with another run), or 1 for a refusal matched with the one the profile requires. A case
