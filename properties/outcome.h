@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "properties/comparator.h"
+#include "properties/failure_kind.h"
 
 namespace normcheck::properties {
 
@@ -23,13 +24,23 @@ struct Worst {
   std::string output;  ///< y, dx, running_var, ...
   std::int64_t index = -1;
   double input = 0;    ///< x at that index where the output is elementwise in x (else NaN)
-  double expected = 0, got = 0, ulp = 0, bound_fraction = 0;
+  double expected = 0, got = 0;
+  double ulp = 0;      ///< in ULP of the output's own dtype; NaN where no ULP distance means anything
+  std::string no_ulp;  ///< why there is none (UlpDistance::none: "NaN against a number", ...)
+  double bound_fraction = 0;
 };
 
 struct CaseResult {
   Outcome outcome = Outcome::kPassed;
   std::string detail;  ///< one line: what failed, or why skipped / mistrusted
+  /// A FAILED case: what kind of failure, and the output that failed ("" where none: a refusal,
+  /// a crash).
+  FailureKind kind = FailureKind::kOther;
+  std::string output;
   double max_ulp = 0, max_bound_fraction = 0;
+  /// Compared elements whose ULP distance means nothing (UlpDistance::none: NaN against a number,
+  /// a sign change across zero, ...): judged by the bound, left out of max_ulp and the histogram.
+  std::int64_t no_ulp = 0;
   /// Checks this case made that could have failed: output elements compared (with the reference
   /// or with another run), or 1 for a refusal matched with the one the profile requires. A case
   /// that compared nothing is no evidence of a pass (the runner counts it apart).
@@ -44,6 +55,12 @@ struct CaseResult {
     return r;
   }
   static CaseResult failed(std::string why) { return with(Outcome::kFailed, std::move(why)); }
+  static CaseResult failed(FailureKind k, std::string output, std::string why) {
+    CaseResult r = failed(std::move(why));
+    r.kind = k;
+    r.output = std::move(output);
+    return r;
+  }
   static CaseResult skipped(std::string why) { return with(Outcome::kSkipped, std::move(why)); }
   static CaseResult mistrusted(std::string why) { return with(Outcome::kMistrusted, std::move(why)); }
   static CaseResult with(Outcome o, std::string why) {

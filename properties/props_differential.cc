@@ -60,7 +60,9 @@ CaseResult finite_in_finite_out(impls::Implementation& impl, const Problem& p, c
       ++compared;
       const double g = view->get_linear(i);
       if (!std::isfinite(g)) {
-        return CaseResult::failed(std::string(want.name) + "[" + std::to_string(i) + "] is " + std::to_string(g) +
+        return CaseResult::failed(std::isnan(g) ? FailureKind::kNanWhereNumber : FailureKind::kAccuracy,
+                                  std::string(want.name),
+                                  std::string(want.name) + "[" + std::to_string(i) + "] is " + std::to_string(g) +
                                   " for finite inputs (the exact value is " + std::to_string(w[static_cast<std::size_t>(i)]) + ")");
       }
     }

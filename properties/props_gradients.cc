@@ -59,12 +59,12 @@ CaseResult dx_sums(impls::Implementation& impl, const Problem& p, const CheckOpt
     const double kappa = static_cast<double>(std::fabs(mean[j])) * rstd;
     const double slack = (1e-9 + 16 * LDBL_EPSILON * kappa) * (mag[j] + rstd * abs_g_xhat[j]) + 1e-300;
     if (!rms && !(std::fabs(sum_dx[j]) <= tol_dx[j] + slack))
-      return CaseResult::failed("set " + std::to_string(j) + ": sum of dx is " + g6(sum_dx[j]) + ", want 0 (allowed " +
+      return CaseResult::failed(FailureKind::kAccuracy, "dx", "set " + std::to_string(j) + ": sum of dx is " + g6(sum_dx[j]) + ", want 0 (allowed " +
                                 g6(tol_dx[j] + slack) + ")");
     const double want = rstd * eps / (var + eps) * sum_g_xhat[j];
     const double allowed = tol_xhat[j] + slack + 1e-9 * std::fabs(want);
     if (!(std::fabs(sum_dx_xhat[j] - want) <= allowed))
-      return CaseResult::failed("set " + std::to_string(j) + ": sum of dx * xhat is " + g6(sum_dx_xhat[j]) +
+      return CaseResult::failed(FailureKind::kAccuracy, "dx", "set " + std::to_string(j) + ": sum of dx * xhat is " + g6(sum_dx_xhat[j]) +
                                 ", want rstd * eps / (var + eps) * sum(gamma dy xhat) = " + g6(want) + " (allowed " +
                                 g6(allowed) + ")");
   }

@@ -68,7 +68,7 @@ CaseResult zero_mean_unit_variance(impls::Implementation& impl, const Problem& p
     ++compared;
     const double eval_slack = 1e-12 * (1 + sy[j] / m);  // the double evaluation of these sums
     if (p.op != Op::kRmsNorm && !(std::fabs(my.mean[j]) <= sb[j] / m + eval_slack)) {
-      return CaseResult::failed("set " + std::to_string(j) + ": mean of y is " + g6(my.mean[j]) +
+      return CaseResult::failed(FailureKind::kAccuracy, "y", "set " + std::to_string(j) + ": mean of y is " + g6(my.mean[j]) +
                                 ", want 0 (allowed " + g6(sb[j] / m + eval_slack) + ")");
     }
     const double v = p.op == Op::kRmsNorm ? mx.mean_sq[j] : mx.var[j];
@@ -76,7 +76,7 @@ CaseResult zero_mean_unit_variance(impls::Implementation& impl, const Problem& p
     const double got = p.op == Op::kRmsNorm ? my.mean_sq[j] : my.var[j];
     const double allowed = (2 * sdb[j] + sbb[j]) / m + 1e-9 * want + eval_slack;
     if (!(std::fabs(got - want) <= allowed)) {
-      return CaseResult::failed("set " + std::to_string(j) + ": " + (p.op == Op::kRmsNorm ? "mean square" : "variance") +
+      return CaseResult::failed(FailureKind::kAccuracy, "y", "set " + std::to_string(j) + ": " + (p.op == Op::kRmsNorm ? "mean square" : "variance") +
                                 " of y is " + g6(got) + ", want var/(var+eps) = " + g6(want) + " (allowed " +
                                 g6(allowed) + ")");
     }

@@ -49,7 +49,8 @@ CaseResult running_stats_trajectory(impls::Implementation& impl, const Problem& 
       return rm;
     }
     if (got.out.views.num_batches_tracked != want.num_batches_tracked) {
-      return CaseResult::failed("after step " + std::to_string(step + 1) + ": num_batches_tracked is " +
+      return CaseResult::failed(FailureKind::kRunningStatistics, "num_batches_tracked",
+                                "after step " + std::to_string(step + 1) + ": num_batches_tracked is " +
                                 std::to_string(got.out.views.num_batches_tracked) + ", want " +
                                 std::to_string(want.num_batches_tracked));
     }
@@ -74,7 +75,8 @@ CaseResult eval_does_not_update(impls::Implementation& impl, const Problem& p, c
   if (auto d = first_bit_difference("running_mean changed in eval", "running_mean", *got.out.views.running_mean, *in->views.running_mean)) return *d;
   if (auto d = first_bit_difference("running_var changed in eval", "running_var", *got.out.views.running_var, *in->views.running_var)) return *d;
   if (got.out.views.num_batches_tracked != in->views.num_batches_tracked)
-    return CaseResult::failed("num_batches_tracked changed in eval: " + std::to_string(in->views.num_batches_tracked) +
+    return CaseResult::failed(FailureKind::kRunningStatistics, "num_batches_tracked",
+                              "num_batches_tracked changed in eval: " + std::to_string(in->views.num_batches_tracked) +
                               " -> " + std::to_string(got.out.views.num_batches_tracked));
   return CaseResult::checked(2 * got.out.views.running_mean->numel() + 1);
 }

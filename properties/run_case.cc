@@ -13,6 +13,15 @@ namespace {
 
 std::string g9(double v) { return fmt_g(v, 9); }
 
+/// The kind of an implementation's error. The plugin host words a dead or stuck worker with
+/// fixed prefixes (impls/plugin/worker_process.cc); every other error is a refusal of the case.
+FailureKind error_kind(const Status& s) {
+  const std::string& m = s.message();
+  if (m.rfind("plugin crashed: ", 0) == 0 || m.rfind("plugin exceeded memory limit ", 0) == 0) return FailureKind::kCrash;
+  if (m.rfind("plugin timed out after ", 0) == 0) return FailureKind::kTimeout;
+  return FailureKind::kRefused;
+}
+
 }  // namespace
 
 std::string fmt_g(double v, int digits) {
@@ -37,30 +46,46 @@ void CaseResult::absorb(const CaseResult& o) {
   if (rank(o.outcome) > rank(outcome)) {
     outcome = o.outcome;
     detail = o.detail;
+    kind = o.kind;
+    output = o.output;
     if (o.worst) worst = o.worst;
   }
   if (o.max_bound_fraction > max_bound_fraction && !worst) worst = o.worst;
   compared += o.compared;
+  no_ulp += o.no_ulp;
   max_ulp = std::max(max_ulp, o.max_ulp);
   max_bound_fraction = std::max(max_bound_fraction, o.max_bound_fraction);
   for (int i = 0; i < kUlpBins; ++i) ulp_histogram[static_cast<std::size_t>(i)] += o.ulp_histogram[static_cast<std::size_t>(i)];
 }
 
-std::string describe(std::string_view name, std::int64_t i, double got, double want, double bound, double ulp) {
+std::string describe(std::string_view name, std::int64_t i, double got, double want, double bound,
+                     const UlpDistance& ulp) {
   const double err = std::fabs(got - want);
   std::string s = std::string(name) + "[" + std::to_string(i) + "]: got " + g9(got) + ", want " + g9(want) +
-                  " (bound " + g9(bound) + ", " + g9(ulp) + " ulp";
+                  " (bound " + g9(bound) + ", " + ulp.text();
   if (bound > 0 && std::isfinite(err)) s += ", " + g9(err / bound) + " bounds";
   return s + ")";
+}
+
+std::string describe(const Worst& w) {
+  std::string s = w.output + "[" + std::to_string(w.index) + "]";
+  if (!std::isnan(w.input)) s += " at input " + g9(w.input);
+  s += ": got " + g9(w.got) + ", want " + g9(w.expected) + " (";
+  s += w.no_ulp.empty() ? g9(w.ulp) + " ulp" : "no ULP distance: " + w.no_ulp;
+  return s + ", " + g9(w.bound_fraction) + " bounds)";
 }
 
 CaseResult judge_refusal(const Status& want, const Status& got) {
   if (!want.is_refusal())
     return CaseResult::failed("the reference rejected the case's inputs (" + want.message() + "): a suite error");
   if (got.ok())
-    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but the implementation returned outputs");
-  if (!got.is_refusal())
-    return CaseResult::failed("expected the refusal \"" + want.message() + "\", but got another error: " + got.message());
+    return CaseResult::failed(FailureKind::kNotRefused, "",
+                              "expected the refusal \"" + want.message() + "\", but the implementation returned outputs");
+  if (!got.is_refusal()) {
+    const FailureKind k = error_kind(got);
+    return CaseResult::failed(k == FailureKind::kRefused ? FailureKind::kNotRefused : k, "",
+                              "expected the refusal \"" + want.message() + "\", but got another error: " + got.message());
+  }
   CaseResult r;
   r.compared = 1;
   const reference::Refusal* refusal = reference::refusal_named_in(want.message());
@@ -99,7 +124,8 @@ Evaluated evaluate_both(impls::Implementation& impl, const Problem& p, const Gen
 
 CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, const CheckOptions& o) {
   if (!e.want) return judge_refusal(e.want.status(), e.got.status);
-  if (!e.got.status.ok()) return CaseResult::failed("unexpected error: " + e.got.status.message());
+  if (!e.got.status.ok())
+    return CaseResult::failed(error_kind(e.got.status), "", "unexpected error: " + e.got.status.message());
   if (e.want->certification.uncertified > 0) {
     return CaseResult::mistrusted(std::to_string(e.want->certification.uncertified) +
                                   " reference values could not be certified");
@@ -127,20 +153,25 @@ CaseResult judge(const Problem& p, const Evaluated& e, const TensorView& x, cons
     w.input = elementwise && w.index < x.numel() ? x.get_linear(w.index) : NAN;
     w.expected = decisive->worst_want;
     w.got = decisive->worst_got;
-    w.ulp = std::isfinite(w.got) && std::isfinite(w.expected)
-                ? static_cast<double>(ulp_distance(p.dtype, w.got, w.expected))
-                : INFINITY;
+    // In ULP of the output's own dtype (the comparator's), not the problem's.
+    w.ulp = decisive->worst_ulp.ulps;
+    w.no_ulp = std::string(decisive->worst_ulp.none);
     w.bound_fraction = decisive->max_bound_fraction;
     r.worst = w;
     if (decisive->failures > 0) {
       r.outcome = Outcome::kFailed;
+      r.kind = decisive->worst_kind;
+      r.output = decisive->name;
       r.detail = std::to_string(decisive->failures) + " of " + std::to_string(decisive->compared) + " " +
                  decisive->name + " elements beyond the bound; worst " +
-                 describe(w.output, w.index, w.got, w.expected, decisive->worst_bound, w.ulp);
+                 describe(w.output, w.index, w.got, w.expected, decisive->worst_bound, decisive->worst_ulp);
     }
   }
+  for (const OutputAgreement& out : a.outputs) r.no_ulp += out.no_ulp;
   if (!a.num_batches_tracked_ok && r.outcome != Outcome::kFailed) {
     r.outcome = Outcome::kFailed;
+    r.kind = FailureKind::kRunningStatistics;
+    r.output = "num_batches_tracked";
     r.detail = "num_batches_tracked: got " + std::to_string(e.got.out.views.num_batches_tracked) + ", want " +
                std::to_string(e.want->num_batches_tracked);
   }
@@ -170,7 +201,8 @@ std::optional<CaseResult> settled(const Problem& p, const Evaluated& e, const Te
       const double v = w[static_cast<std::size_t>(i)];
       // Only where the reference pins the value down (a finite bound): there NaN is no answer.
       if (std::isnan(view->get_linear(i)) && !std::isnan(v) && std::isfinite(b[static_cast<std::size_t>(i)]))
-        return CaseResult::failed(std::string(want.name) + "[" + std::to_string(i) + "] is NaN where the exact value is " +
+        return CaseResult::failed(FailureKind::kNanWhereNumber, std::string(want.name),
+                                  std::string(want.name) + "[" + std::to_string(i) + "] is NaN where the exact value is " +
                                   g9(v) + " (an output left unwritten?)");
     }
   }
@@ -193,18 +225,24 @@ CaseResult compare_runs(std::string_view name, const TensorView& a, const Tensor
                            (slack.empty() ? 0.0 : slack[static_cast<std::size_t>(i)]);
     const double err = x == y ? 0.0 : std::fabs(x - y);
     ++r.compared;
-    const double ulps = static_cast<double>(ulp_distance(a.dtype, x, y));
-    ++r.ulp_histogram[static_cast<std::size_t>(ulp_bin(ulps))];
-    r.max_ulp = std::max(r.max_ulp, ulps);
+    const UlpDistance ulps = ulp_between(a.dtype, x, y);
+    if (ulps.defined()) {
+      ++r.ulp_histogram[static_cast<std::size_t>(ulp_bin(ulps.ulps))];
+      r.max_ulp = std::max(r.max_ulp, ulps.ulps);
+    } else {
+      ++r.no_ulp;
+    }
     const double fraction = err == 0 ? 0 : allowed > 0 ? err / allowed : INFINITY;
     if (fraction > r.max_bound_fraction || std::isnan(err)) {
       r.max_bound_fraction = std::isnan(err) ? INFINITY : fraction;
-      r.worst = Worst{std::string(name), i, NAN, y, x, ulps, r.max_bound_fraction};
+      r.worst = Worst{std::string(name), i, NAN, y, x, ulps.ulps, std::string(ulps.none), r.max_bound_fraction};
     }
     // Equal values satisfy every relation, even where the bounds are NaN (a set whose var + eps
     // is 0 has NaN bounds: found by the nightly tier with two equal zeros failing).
     if (err != 0 && !(err <= allowed) && r.outcome != Outcome::kFailed) {
       r.outcome = Outcome::kFailed;
+      r.kind = value_kind(name);
+      r.output = std::string(name);
       r.detail = describe(name, i, x, y, allowed, ulps);
     }
   }
@@ -219,7 +257,8 @@ std::optional<CaseResult> first_bit_difference(std::string_view what, std::strin
     const void* pu = static_cast<const char*>(u.data) + u.offset_of_linear(i) * static_cast<std::int64_t>(elem);
     const void* pv = static_cast<const char*>(v.data) + v.offset_of_linear(i) * static_cast<std::int64_t>(elem);
     if (std::memcmp(pu, pv, elem) != 0) {
-      return CaseResult::failed(std::string(what) + ": " + std::string(name) + "[" + std::to_string(i) + "] is " +
+      return CaseResult::failed(value_kind(name), std::string(name),
+                                std::string(what) + ": " + std::string(name) + "[" + std::to_string(i) + "] is " +
                                 g9(u.get_linear(i)) + " in one and " + g9(v.get_linear(i)) + " in the other");
     }
   }
@@ -241,7 +280,8 @@ CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::stri
       if (auto d = differ(out, **pair.first, **pair.second)) return *d;
   }
   if (a.running_mean && b.running_mean && a.num_batches_tracked != b.num_batches_tracked)
-    return CaseResult::failed(std::string(what) + ": num_batches_tracked differs");
+    return CaseResult::failed(FailureKind::kRunningStatistics, "num_batches_tracked",
+                              std::string(what) + ": num_batches_tracked differs");
   CaseResult r;
   r.compared = compared;
   return r;

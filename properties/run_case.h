@@ -82,10 +82,17 @@ std::optional<CaseResult> first_bit_difference(std::string_view what, std::strin
 /// Bitwise equality of every output two runs wrote ("determinism", "eval == train").
 CaseResult same_bits(const impls::Outputs& a, const impls::Outputs& b, std::string_view what);
 
+/// The worst element for people: "mean[0]: got 316, want 316.227753 (7462 ulp, 2615 bounds)";
+/// "at input x" only for an elementwise output (y, dx), and "no ULP distance: NaN against a
+/// number" where a ULP count means nothing.
+std::string describe(const Worst& w);
+
 /// v with `digits` significant digits (%g), for the one-line failure details.
 std::string fmt_g(double v, int digits = 6);
 
-/// "name[i]: got g, want w (bound b, u ulp, f bounds)".
-std::string describe(std::string_view name, std::int64_t i, double got, double want, double bound, double ulp);
+/// "name[i]: got g, want w (bound b, u ulp, f bounds)"; where no ULP distance means anything,
+/// "no ULP distance: NaN against a number" in its place (UlpDistance::text).
+std::string describe(std::string_view name, std::int64_t i, double got, double want, double bound,
+                     const UlpDistance& ulp);
 
 }  // namespace normcheck::properties

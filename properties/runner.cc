@@ -35,6 +35,7 @@ bool rc_params_set(const char* key) {
 void note(RowResult& row, const Problem& p, const CaseResult& r) {
   row.max_ulp = std::max(row.max_ulp, r.max_ulp);
   row.max_bound_fraction = std::max(row.max_bound_fraction, r.max_bound_fraction);
+  row.no_ulp += r.no_ulp;
   for (int i = 0; i < kUlpBins; ++i) row.ulp_histogram[static_cast<std::size_t>(i)] += r.ulp_histogram[static_cast<std::size_t>(i)];
   Breakdown* b = nullptr;
   for (Breakdown& x : row.breakdown)
@@ -44,7 +45,7 @@ void note(RowResult& row, const Problem& p, const CaseResult& r) {
     b = &row.breakdown.back();
   }
   ++b->cases;
-  if (r.outcome == Outcome::kFailed) ++b->failed;
+  if (r.outcome == Outcome::kFailed) ++b->failed, b->failed_convention += is_convention(r.kind) ? 1 : 0;
   if (r.compared > 0) ++b->compared;
   b->max_ulp = std::max(b->max_ulp, r.max_ulp);
   b->max_bound_fraction = std::max(b->max_bound_fraction, r.max_bound_fraction);
@@ -76,6 +77,15 @@ class ShrinkCounter final : public rc::detail::TestListener {
 };
 
 }  // namespace
+
+Signature signature(const Failure& f) {
+  return {f.problem.op, f.output, f.kind, f.problem.dtype, f.problem.layout};
+}
+
+std::string to_string(const Signature& s) {
+  return std::string(name(s.op)) + (s.output.empty() ? "" : " " + s.output) + ": " + std::string(words(s.kind)) +
+         " (" + std::string(name(s.dtype)) + ", " + std::string(name(s.layout)) + ")";
+}
 
 std::string repro_line(const Problem& p, std::string_view impl, std::string_view property) {
   return "normcheck repro '" + to_string(p) + " impl=" + std::string(impl) + " property=" + std::string(property) + "'";
@@ -162,12 +172,14 @@ void report_failure(RowResult& row, impls::Implementation& impl, const Property&
                     Failure failure, const CaseResult& failed, const FixedCase* fixed, const std::string& shrink_note) {
   failure.detail = failed.detail;
   failure.worst = failed.worst;
+  failure.kind = failed.kind, failure.output = failed.output;
   failure.repro = repro_line(failure.problem, impl.name(), property.name);
   const Status fresh = impl.restart();
   CaseResult replay = fresh.ok() ? check_one(impl, property, failure.problem, check) : CaseResult::failed(fresh.message());
   if (fixed && fresh.ok()) absorb_expectations(replay, *fixed, impl, property, check);
   const bool failed_again = replay.outcome == Outcome::kFailed;
-  if (failed_again && fresh.ok()) failure.detail = replay.detail, failure.worst = replay.worst;
+  if (failed_again && fresh.ok())
+    failure.detail = replay.detail, failure.worst = replay.worst, failure.kind = replay.kind, failure.output = replay.output;
   row.outcome = failed_again ? Outcome::kFailed : Outcome::kFlaky;
   if (failed_again)
     row.reason = failure.detail + (fresh.ok() ? "" : " (not replayed: " + fresh.message() + ")");

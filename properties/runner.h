@@ -33,6 +33,7 @@ struct Breakdown {
   DType dtype = DType::kFloat32;
   Profile profile = Profile::kPyTorch;
   int cases = 0, failed = 0;
+  int failed_convention = 0;  ///< of the failed, those of a convention's kind (is_convention)
   int compared = 0;  ///< cases that compared something (CaseResult::compared > 0)
   double max_ulp = 0, max_bound_fraction = 0;
 };
@@ -46,7 +47,23 @@ struct Failure {
   int shrink_cases = 0;   ///< shrink candidates tried (the budget's count)
   std::string repro;  ///< normcheck repro '<descriptor> impl=NAME property=NAME'
   std::string fixed_case;  ///< the fixed case's name when it was one (not shrunk), else empty
+  FailureKind kind = FailureKind::kOther;  ///< how the minimal case failed (CaseResult::kind)
+  std::string output;                      ///< the output that failed it ("" where none)
 };
+
+/// What groups failing rows into one cause: the minimal case's op, the output that failed, the
+/// kind of failure, its dtype and layout (the report's "causes").
+struct Signature {
+  Op op = Op::kBatchNorm;
+  std::string output;
+  FailureKind kind = FailureKind::kOther;
+  DType dtype = DType::kFloat32;
+  Layout layout = Layout::kContiguous;
+  auto operator<=>(const Signature&) const = default;
+};
+Signature signature(const Failure& f);
+/// "layer_norm mean: accuracy (float32, contiguous)"; without an output, "batch_norm: crash (...)".
+std::string to_string(const Signature& s);
 
 struct RowResult {
   std::string implementation, property, sentence;
@@ -59,6 +76,7 @@ struct RowResult {
   /// fixed_cases: the fixed cases among `cases`.
   int cases = 0, cases_skipped = 0, cases_mistrusted = 0, cases_compared = 0, draws_refused = 0, fixed_cases = 0;
   double seconds = 0, max_ulp = 0, max_bound_fraction = 0;
+  std::int64_t no_ulp = 0;  ///< compared elements without a ULP distance (CaseResult::no_ulp)
   std::array<std::int64_t, kUlpBins> ulp_histogram{};
   std::vector<Breakdown> breakdown;
   std::optional<Failure> failure;

@@ -51,8 +51,9 @@ void banner(std::string& out, const Model& m) {
   const Counts& c = m.counts;
   out += fmt::format("<header class=\"top {}\">\n<div class=\"brand\">normcheck conformance report</div>\n",
                      m.conforming ? "pass" : "fail");
-  out += fmt::format("<div class=\"headline\"><div class=\"verdict\" id=\"verdict\">{}</div><div class=\"chips\">",
-                     m.conforming ? "CONFORMING" : "NOT CONFORMING");
+  out += fmt::format("<div class=\"headline\"><div class=\"verdict\" id=\"verdict\">{}</div>{}<div class=\"chips\">",
+                     m.conforming ? "CONFORMING" : "NOT CONFORMING",
+                     m.causes.empty() ? "" : "<div class=\"causes-count\">" + e(causes_count_text(m)) + "</div>");
   const std::pair<const char*, int> chips[] = {
       {"fail", c.failed}, {"flaky", c.flaky}, {"mistrusted", c.mistrusted}, {"pass", c.passed}, {"skip", c.skipped}};
   const char* words[] = {"failed", "flaky", "mistrusted", "passed", "skipped"};
@@ -71,7 +72,9 @@ void banner(std::string& out, const Model& m) {
   if (!meta.normcheck_version.empty()) out += "<span>normcheck " + e(meta.normcheck_version) + "</span>";
   if (!meta.created_utc.empty()) out += "<span>" + e(meta.created_utc) + "</span>";
   out += "</div>\n</header>\n";
-  out += "<nav class=\"toc\"><a href=\"#matrix\">Conformance matrix</a><a href=\"#worst\">Worst cases</a>"
+  out += "<nav class=\"toc\">";
+  if (!m.causes.empty()) out += "<a href=\"#causes\">Causes</a>";
+  out += "<a href=\"#matrix\">Conformance matrix</a><a href=\"#worst\">Worst cases</a>"
          "<a href=\"#errors\">Error histograms</a><a href=\"#profiles\">Profile fingerprint</a>";
   if (!m.kill.mutants.empty()) out += "<a href=\"#mutants\">Kill matrix</a>";
   out += "<a href=\"#rows\">All rows</a></nav>\n";
@@ -123,14 +126,15 @@ void matrix(std::string& out, const Model& m) {
 void worst_cases(std::string& out, const Model& m) {
   const std::vector<const Row*> rows = m.worst_rows(kWorstCasesShown);
   out += "<section class=\"card\" id=\"worst\"><h2>Worst cases</h2>\n<p class=\"lede\">The failures first, then "
-         "the rows closest to their error bound; each failure's minimal problem and the line that reproduces "
-         "it.</p>\n";
+         "the rows closest to their error bound. The row's figures are its worst over all its cases; a failure's "
+         "minimal case (shrunk) has its own worst element, problem and repro line.</p>\n";
   if (rows.empty()) {
     out += "<p>No compared results.</p></section>\n";
     return;
   }
   out += "<table class=\"worst\"><thead><tr><th>implementation</th><th>op / property</th><th>outcome</th>"
-         "<th class=\"num\">max ULP</th><th>error / bound</th><th>minimal problem and repro</th></tr></thead><tbody>\n";
+         "<th class=\"num\">row: max ULP</th><th>row: max error / bound</th><th>minimal case: worst element, problem and "
+         "repro</th></tr></thead><tbody>\n";
   for (const Row* r : rows) {
     out += "<tr><td class=\"name\">" + e(r->implementation) + "</td><td>" + e(r->op) + "<span class=\"sub\">" +
            e(r->property) + "</span></td><td>" + pill(r->outcome) + "</td><td class=\"num\">" +
@@ -139,7 +143,8 @@ void worst_cases(std::string& out, const Model& m) {
       // The repro line holds the minimal problem; the descriptor is shown on its own when it does not.
       if (r->failure->repro.find(r->failure->problem) == std::string::npos)
         out += "<code>" + e(r->failure->problem) + "</code>";
-      if (!r->failure->detail.empty()) out += "<div class=\"detail\">" + e(r->failure->detail) + "</div>";
+      if (r->failure->signature) out += "<div><b>" + e(r->failure->signature->title) + "</b></div>";
+      if (!r->failure->detail.empty()) out += "<div class=\"detail\">minimal case: " + e(r->failure->detail) + "</div>";
       out += repro_block(r->failure->repro);
     } else if (!r->reason.empty()) {
       out += "<div class=\"detail\">" + e(r->reason) + "</div>";
@@ -153,7 +158,9 @@ void worst_cases(std::string& out, const Model& m) {
 
 void histograms(std::string& out, const Model& m) {
   out += "<section class=\"card\" id=\"errors\"><h2>Error histograms</h2>\n<p class=\"lede\">Every compared output "
-         "element of each implementation, by its error in ULP of the output dtype (all rows added up).</p>\n"
+         "element of each implementation, by its error in ULP of the output's own dtype (all rows added up); "
+         "elements without a ULP distance (NaN against a number, a sign change across zero) are judged by "
+         "their bound and left out.</p>\n"
          "<div class=\"grid2\">\n";
   for (const ImplementationStats& s : m.tested) {
     out += "<div class=\"hist\"><h3>" + e(s.name) + "</h3><span class=\"sub\">" +
@@ -166,30 +173,44 @@ void histograms(std::string& out, const Model& m) {
 
 void fingerprint(std::string& out, const Model& m) {
   out += "<section class=\"card\" id=\"profiles\"><h2>Profile fingerprint</h2>\n<p class=\"lede\">Which framework "
-         "conventions (epsilon placement, variance estimator, running-stat update) each implementation "
-         "matches.</p>\n";
+         "conventions (refusals, NaN answers, the running-statistics update) each implementation follows: a "
+         "profile passes when no case of it failed on a convention. Accuracy failures are counted apart.</p>\n";
   if (m.fingerprints.empty()) {
     out += "<p>No profile fingerprint in this run.</p></section>\n";
     return;
   }
-  std::vector<std::string> profiles;
+  const std::vector<std::string> profiles = fingerprint_profiles(m);
+  out += "<table><thead><tr><th>implementation</th><th>follows</th>";
+  for (const std::string& p : profiles) out += "<th>" + e(p) + " conventions</th>";
+  out += "<th>accuracy</th></tr></thead><tbody>\n";
   for (const Fingerprint& f : m.fingerprints) {
-    for (const auto& [p, o] : f.profiles) {
-      if (std::find(profiles.begin(), profiles.end(), p) == profiles.end()) profiles.push_back(p);
-    }
-  }
-  out += "<table><thead><tr><th>implementation</th>";
-  for (const std::string& p : profiles) out += "<th>" + e(p) + "</th>";
-  out += "</tr></thead><tbody>\n";
-  for (const Fingerprint& f : m.fingerprints) {
-    out += "<tr><th class=\"name\">" + e(f.implementation) + "</th>";
+    out += "<tr><th class=\"name\">" + e(f.implementation) + "</th><td>" + e(follows_text(f)) + "</td>";
     for (const std::string& p : profiles) {
       auto it = std::find_if(f.profiles.begin(), f.profiles.end(), [&](const auto& x) { return x.first == p; });
       out += "<td>" + (it == f.profiles.end() ? std::string("&ndash;") : pill(it->second)) + "</td>";
     }
-    out += "</tr>\n";
+    out += "<td>" + e(accuracy_text(f)) + "</td></tr>\n";
   }
   out += "</tbody></table></section>\n";
+}
+
+/// The distinct problems among the failures, first: each cause, its rows, its smallest case.
+void causes(std::string& out, const Model& m) {
+  if (m.causes.empty()) return;
+  out += fmt::format("<section class=\"card\" id=\"causes\"><h2>Causes: {}</h2>\n<p class=\"lede\">Failing rows "
+                     "whose minimal cases share a signature (op, the output that failed, the kind of failure, dtype, "
+                     "layout) are one cause; the repro line is its smallest case.</p>\n<ol class=\"causes\">\n",
+                     e(causes_count_text(m)));
+  for (const Cause& c : m.causes) {
+    std::string rows;
+    for (const std::size_t r : c.rows) rows += (rows.empty() ? "" : ", ") + m.rows[r].op + " " + m.rows[r].property;
+    out += fmt::format("<li><b>{}</b> <span class=\"sub\">{}, {} {}: {}</span>", e(c.title(m.rows)),
+                       e(c.implementation), c.rows.size(), c.rows.size() == 1 ? "row" : "rows", e(rows));
+    const Failure& f = *m.rows[c.representative].failure;
+    if (f.repro.find(f.problem) == std::string::npos) out += "<code>" + e(f.problem) + "</code>";
+    out += repro_block(f.repro) + "</li>\n";
+  }
+  out += "</ol></section>\n";
 }
 
 void kill_matrix(std::string& out, const Model& m) {
@@ -254,6 +275,7 @@ std::string render_index_html(const Model& m) {
   out += "<body>\n";
   banner(out, m);
   out += "<main>\n";
+  causes(out, m);
   matrix(out, m);
   worst_cases(out, m);
   histograms(out, m);

@@ -46,6 +46,7 @@ std::string testcase(const Row& r) {
       out += ">\n      <failure type=\"" + std::string(outcome_name(r.outcome)) + "\" message=\"" + attr(message) + "\">";
       std::string body;
       if (!r.sentence.empty()) body += "property: " + r.sentence + "\n";
+      if (f.signature) body += "cause: " + f.signature->title + "\n";  // the output that failed, and how
       body += "minimal problem: " + f.problem + "\n";
       if (!f.detail.empty()) body += "detail: " + f.detail + "\n";
       if (f.shrink_steps > 0) body += fmt::format("shrink steps: {}\n", f.shrink_steps);

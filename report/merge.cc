@@ -71,6 +71,7 @@ class Merger {
     // Under a policy each shard's verdict is the gate's; the run conforms when every shard does.
     const bool has_policy = !m->meta.policy.empty();
     merged_["summary"] = summary_json(m->counts, has_policy ? conforming_ : m->counts.conforming());
+    merged_["causes"] = causes_json(*m);  // rows of several shards may share a cause
     NC_RETURN_IF_ERROR(validate_results(merged_, "the merged results"));
     return merged_;
   }
@@ -118,6 +119,11 @@ class Merger {
       for (const auto& [profile, outcome] : f["profiles"].items()) {
         json& slot = (*it)["profiles"][profile];
         slot = slot.is_null() ? outcome : worse_outcome(slot, outcome);
+      }
+      for (const char* count : {"accuracy_failed_rows", "other_failed_rows"}) {
+        if (!field(f, count).is_number_integer()) continue;
+        json& slot = (*it)[count];
+        slot = (slot.is_number_integer() ? slot.get<std::int64_t>() : 0) + f[count].get<std::int64_t>();
       }
     }
   }

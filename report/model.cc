@@ -1,7 +1,13 @@
 #include "report/model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
+
+#include "report/escape.h"
 
 namespace normcheck::report {
 namespace {
@@ -14,7 +20,87 @@ double key(const std::optional<double>& v) {
 
 bool larger(const std::optional<double>& a, const std::optional<double>& b) { return key(a) > key(b); }
 
+nlohmann::json signature_json(const Signature& s) {
+  return {{"op", s.op}, {"output", s.output}, {"kind", s.kind}, {"dtype", s.dtype}, {"layout", s.layout},
+          {"title", s.title}};
+}
+
+/// The FAILED rows of the tested implementations grouped by (implementation, signature); a row
+/// without a signature is a cause of its own. Most rows first, then in document order; the
+/// representative is the row whose minimal case has the fewest elements (the first on a tie).
+std::vector<Cause> group_causes(const Model& m, const std::vector<std::size_t>& failed) {
+  std::vector<Cause> causes;
+  for (const std::size_t i : failed) {
+    const Row& row = m.rows[i];
+    const std::optional<Signature>& sig = row.failure->signature;
+    auto same = [&](const Cause& c) { return sig && c.signature == sig && c.implementation == row.implementation; };
+    auto it = std::find_if(causes.begin(), causes.end(), same);
+    if (it == causes.end()) {
+      causes.push_back(Cause{row.implementation, sig, {}, i});
+      it = std::prev(causes.end());
+    }
+    it->rows.push_back(i);
+    const auto size = [&](std::size_t r) { return m.rows[r].failure->elements.value_or(INT64_MAX); };
+    if (size(i) < size(it->representative)) it->representative = i;
+  }
+  std::stable_sort(causes.begin(), causes.end(), [](const Cause& a, const Cause& b) { return a.rows.size() > b.rows.size(); });
+  return causes;
+}
+
 }  // namespace
+
+std::string Cause::title(const std::vector<Row>& all) const {
+  if (signature) return signature->title;
+  const Row& r = all[representative];
+  return r.op + " " + r.property;
+}
+
+std::string follows_text(const Fingerprint& f) {
+  std::string s;
+  for (const auto& [profile, outcome] : f.profiles)
+    if (outcome == Outcome::kPassed) s += (s.empty() ? "" : ", ") + profile;
+  return s.empty() ? "no profile's" : s;
+}
+
+std::string accuracy_text(const Fingerprint& f) {
+  if (!f.accuracy_failed_rows) return "-";
+  const auto rows = [](std::int64_t n) { return n == 0 ? std::string("no") : std::to_string(n); };
+  std::string s = rows(*f.accuracy_failed_rows) + (*f.accuracy_failed_rows == 1 ? " failed row" : " failed rows");
+  if (f.other_failed_rows.value_or(0) > 0)
+    s += ", " + std::to_string(*f.other_failed_rows) + " other failed " + (*f.other_failed_rows == 1 ? "row" : "rows") +
+         " (crash, timeout, a relation)";
+  return s;
+}
+
+std::string fingerprint_line(const Fingerprint& f) {
+  std::string s = f.implementation + " follows " + follows_text(f) + " conventions";
+  if (f.accuracy_failed_rows) s += "; accuracy: " + accuracy_text(f);
+  return s;
+}
+
+std::vector<std::string> fingerprint_profiles(const Model& m) {
+  std::vector<std::string> profiles;
+  for (const Fingerprint& f : m.fingerprints)
+    for (const auto& [p, o] : f.profiles)
+      if (std::find(profiles.begin(), profiles.end(), p) == profiles.end()) profiles.push_back(p);
+  return profiles;
+}
+
+nlohmann::json causes_json(const Model& m) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Cause& c : m.causes) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const std::size_t i : c.rows)
+      rows.push_back({{"implementation", m.rows[i].implementation}, {"op", m.rows[i].op}, {"property", m.rows[i].property}});
+    const Failure& f = *m.rows[c.representative].failure;
+    out.push_back({{"implementation", c.implementation},
+                   {"signature", c.signature ? signature_json(*c.signature) : nlohmann::json(nullptr)},
+                   {"rows", rows},
+                   {"problem", f.problem},
+                   {"repro", f.repro}});
+  }
+  return out;
+}
 
 std::int64_t Histogram::total() const {
   std::int64_t t = 0;
@@ -99,6 +185,7 @@ nlohmann::json summary_json(const Counts& c, bool conforming) {
 namespace detail {
 
 void compute_aggregates(Model& m) {
+  std::vector<std::size_t> failed;  // the tested implementations' FAILED rows
   for (const Implementation& impl : m.implementations) {
     if (!impl.is_mutant()) m.tested.push_back(ImplementationStats{impl.name, {}, {}, {}, {}, {}});
   }
@@ -118,6 +205,7 @@ void compute_aggregates(Model& m) {
     if (row.outcome == cell.worst) ++cell.worst_count;
     ++cell.rows;
     cell.row_indices.push_back(i);
+    if (row.outcome == Outcome::kFailed) failed.push_back(i);
     if (row.outcome == Outcome::kSkipped) continue;  // compared nothing, whatever its numbers say
     if (row.max_ulp && (!stats->max_ulp || larger(row.max_ulp, stats->max_ulp)))
       stats->max_ulp = row.max_ulp, stats->worst_row = i;
@@ -129,6 +217,7 @@ void compute_aggregates(Model& m) {
       for (std::size_t b = 0; b < h.counts.size(); ++b) h.counts[b] += row.histogram.counts[b];  // same edges
     }
   }
+  m.causes = group_causes(m, failed);
 }
 
 }  // namespace detail

@@ -27,9 +27,18 @@ struct Histogram {
   std::int64_t total() const;
 };
 
+/// What groups failing rows into causes (docs/report-schema.md, failure.signature).
+struct Signature {
+  std::string op, output, kind, dtype, layout;
+  std::string title;  ///< for people: "layer_norm mean: accuracy (float32, contiguous)"
+  bool operator==(const Signature&) const = default;
+};
+
 struct Failure {
   std::string problem, detail, repro;
   std::int64_t shrink_steps = 0;
+  std::optional<Signature> signature;  ///< absent in documents written before causes
+  std::optional<std::int64_t> elements;  ///< the minimal problem's element count
 };
 
 struct Row {
@@ -75,9 +84,31 @@ struct ImplementationStats {
   Histogram histogram;                   ///< the rows' ulp_histograms added up
 };
 
+/// Which profile's conventions (refusals, NaN answers, running statistics) an implementation
+/// follows, apart from its accuracy: a profile is PASSED when no case of it failed on a convention.
 struct Fingerprint {
   std::string implementation;
   std::vector<std::pair<std::string, Outcome>> profiles;
+  /// The failed rows that are not about conventions: accuracy, and the rest (a crash, a timeout,
+  /// a relation that names no output); absent in older documents.
+  std::optional<std::int64_t> accuracy_failed_rows, other_failed_rows;
+};
+/// "pytorch, onnx": the profiles whose conventions f follows (PASSED), or "no profile's".
+std::string follows_text(const Fingerprint& f);
+/// "3 failed rows" ("no failed rows"), plus ", 1 other failed row (crash, timeout, ...)"; "-" when
+/// the document does not say.
+std::string accuracy_text(const Fingerprint& f);
+/// "c-norms follows pytorch conventions; accuracy: 3 failed rows".
+std::string fingerprint_line(const Fingerprint& f);
+
+/// Failing rows of one implementation whose minimal cases share a signature: one problem to fix.
+struct Cause {
+  std::string implementation;
+  std::optional<Signature> signature;  ///< none: a row without one, a cause of its own
+  std::vector<std::size_t> rows;       ///< indices into Model::rows, in document order
+  std::size_t representative = 0;      ///< the row with the smallest minimal case
+  /// "layer_norm mean: accuracy (float32, contiguous)", or the row's op and property.
+  std::string title(const std::vector<Row>& all) const;
 };
 
 struct Mutant {
@@ -109,6 +140,7 @@ struct Model {
   Counts counts;  ///< over the tested implementations' rows
   bool conforming = false;  ///< the rule (Counts::conforming), or the gate's verdict under a policy
   std::vector<Fingerprint> fingerprints;
+  std::vector<Cause> causes;  ///< the tested implementations' FAILED rows grouped, most rows first
   KillMatrix kill;
 
   const Cell* cell(const std::string& implementation, const std::string& op) const;
@@ -131,9 +163,13 @@ Expected<Model> build_model(const nlohmann::json& doc, std::string_view source,
 
 /// The document's "summary" object for these counts.
 nlohmann::json summary_json(const Counts& counts, bool conforming);
+/// The profiles of every fingerprint, in order of first appearance: the columns.
+std::vector<std::string> fingerprint_profiles(const Model& m);
+/// The document's "causes" array for the model's causes.
+nlohmann::json causes_json(const Model& m);
 
 namespace detail {
-/// Fills ops, tested, cells and counts from the rows and implementations (model.cc).
+/// Fills ops, tested, cells, counts and causes from the rows and implementations (model.cc).
 void compute_aggregates(Model& m);
 }  // namespace detail
 

@@ -73,6 +73,7 @@ class Reader {
   std::optional<double> number_value(const json& v, const std::string& where) {
     if (v.is_number()) return v.get<double>();
     if (v == "inf") return std::numeric_limits<double>::infinity();
+    if (v == "-inf") return -std::numeric_limits<double>::infinity();
     if (v == "nan") return std::numeric_limits<double>::quiet_NaN();
     fail(fmt::format("a number (or \"inf\") at {}", where), shown(v));
     return std::nullopt;
@@ -214,6 +215,12 @@ std::optional<Failure> read_failure(Reader& r, const json& row, const std::strin
   f.detail = r.str(*v, "detail", here, false, /*single_line=*/false);
   f.repro = r.str(*v, "repro", here, true);
   f.shrink_steps = r.integer(*v, "shrink_steps", here);
+  if (r.find(*v, "elements", here, false) != nullptr) f.elements = r.integer(*v, "elements", here);
+  if (const json* s = r.find(*v, "signature", here, false)) {
+    const std::string at = here + ".signature";
+    f.signature = Signature{r.str(*s, "op", at, true), r.str(*s, "output", at), r.str(*s, "kind", at, true),
+                            r.str(*s, "dtype", at, true),  r.str(*s, "layout", at, true), r.str(*s, "title", at, true)};
+  }
   return f;
 }
 
@@ -277,6 +284,10 @@ void read_fingerprints(Reader& r, const json& doc, std::vector<Fingerprint>& out
     if (!profiles->is_object()) return r.fail(fmt::format("an object at {}.profiles", where), shown(*profiles));
     for (const auto& [name, outcome] : profiles->items())
       f.profiles.emplace_back(one_line(valid_utf8(name)), r.outcome(outcome, where + ".profiles." + name));
+    if (r.find(a[i], "accuracy_failed_rows", where, false))
+      f.accuracy_failed_rows = r.integer(a[i], "accuracy_failed_rows", where);
+    if (r.find(a[i], "other_failed_rows", where, false))
+      f.other_failed_rows = r.integer(a[i], "other_failed_rows", where);
     out.push_back(std::move(f));
   }
 }
@@ -326,6 +337,17 @@ void check_summary(Reader& r, const json& doc, const Counts& counts, bool has_po
            got ? "true" : "false");
 }
 
+/// A stored "causes" array must be the one the rows imply (absent: older documents).
+void check_causes(Reader& r, const json& doc, const Model& m) {
+  const json* stored = r.find(doc, "causes", "the top level", false);
+  if (stored == nullptr) return;
+  const json want = causes_json(m);
+  if (*stored != want)
+    r.fail(fmt::format("causes as the FAILED rows group by their failure's signature ({} causes: {})", want.size(),
+                       shown(want)),
+           shown(*stored));
+}
+
 }  // namespace
 
 Expected<Model> build_model(const json& doc, std::string_view source, SummaryCheck check) {
@@ -342,6 +364,7 @@ Expected<Model> build_model(const json& doc, std::string_view source, SummaryChe
   const bool has_policy = !m.meta.policy.empty();
   if (check == SummaryCheck::kCheck) {
     check_summary(r, doc, m.counts, has_policy, m.conforming);
+    check_causes(r, doc, m);
     if (!r.ok()) return r.status();
     if (has_policy) m.conforming = doc["summary"]["conforming"].get<bool>();
   }

@@ -35,6 +35,11 @@ Status validate_results(const nlohmann::json& results, std::string_view source =
 /// Errors as validate_results (the stored summary itself is not consulted).
 Expected<nlohmann::json> compute_summary(const nlohmann::json& results);
 
+/// The "causes" array the rows imply (docs/report-schema.md, "causes"): the tested
+/// implementations' FAILED rows grouped by their failure's signature. The runner stores it; a
+/// reader checks a stored one against it.
+Expected<nlohmann::json> compute_causes(const nlohmann::json& results);
+
 /// Merges the shards of one run (same schema_version, tier, normcheck_version, seed and policy, else an
 /// error): results concatenated (a row in two shards is an error), implementations deduplicated by
 /// name, profile fingerprints and the kill matrix united, summary recomputed, wall_seconds the

@@ -24,4 +24,10 @@ Expected<nlohmann::json> compute_summary(const nlohmann::json& results) {
   return summary_json(m->counts, m->counts.conforming());
 }
 
+Expected<nlohmann::json> compute_causes(const nlohmann::json& results) {
+  Expected<Model> m = build_model(results, "the results", SummaryCheck::kIgnore);
+  if (!m) return m.status();
+  return causes_json(*m);
+}
+
 }  // namespace normcheck::report

@@ -21,6 +21,13 @@ std::string cell_text(const Cell* c) {
   return fmt::format("{}{}{} {}/{}", loud ? "**" : "", marker, loud ? "**" : "", c->worst_count, c->rows);
 }
 
+/// A code block inside a numbered list item (indented 3), so the numbering goes on.
+std::string list_item_code_block(const std::string& text) {
+  std::string block = md_code_block(text);
+  for (std::size_t at = 0; at < block.size(); at = block.find('\n', at) + 1) block.insert(at, "   ");
+  return block + "\n";
+}
+
 std::string optional_number(const std::optional<double>& v) { return v ? format_number(*v) : "-"; }
 
 void header(std::string& out, const Model& m) {
@@ -59,6 +66,26 @@ void matrix(std::string& out, const Model& m) {
       "were skipped); -: no rows.\n\n";
 }
 
+/// The distinct problems first: each cause with its rows and the repro of its smallest case.
+void causes(std::string& out, const Model& m) {
+  if (m.causes.empty()) return;
+  out += fmt::format("#### Causes ({} in {} failed rows)\n\n", m.causes.size(), m.counts.failed);
+  const std::size_t shown = std::min(m.causes.size(), kMaxCausesListed);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const Cause& c = m.causes[i];
+    std::vector<std::string> props;
+    for (const std::size_t r : c.rows) props.push_back(md_text(m.rows[r].op + " " + m.rows[r].property));
+    out += fmt::format("{}. **{}**: {}, {} {}: {}\n", i + 1, md_text(c.title(m.rows)), md_text(c.implementation),
+                       c.rows.size(), c.rows.size() == 1 ? "row" : "rows", fmt::join(props, ", "));
+    const Failure& f = *m.rows[c.representative].failure;
+    out += "   smallest case: " + md_code_span(f.problem) + "\n";
+    out += list_item_code_block(f.repro);
+  }
+  if (m.causes.size() > shown)
+    out += fmt::format("... and {} more causes (all of them are in results.json and index.html).\n\n",
+                       m.causes.size() - shown);
+}
+
 void failures(std::string& out, const Model& m) {
   const std::vector<const Row*> failed = m.failures();
   if (failed.empty()) return;
@@ -70,14 +97,13 @@ void failures(std::string& out, const Model& m) {
     const Row& r = *failed[i];
     const Failure& f = *r.failure;  // build_model requires it on FAILED rows
     out += fmt::format("{}. **{}**", i + 1, row_title(r));
+    // The output that failed the property, and how: a property's name does not say it.
+    if (f.signature) out += " (" + md_text(f.signature->title) + ")";
     if (!f.detail.empty()) out += ": " + md_text(one_line(f.detail));
     out += "  \n   minimal problem: " + md_code_span(f.problem);
     if (f.shrink_steps > 0) out += fmt::format(" ({} shrink steps)", f.shrink_steps);
     out += "\n";
-    // The repro in a code block inside the list item (indented 3), so the numbering goes on.
-    std::string block = md_code_block(f.repro);
-    for (std::size_t at = 0; at < block.size(); at = block.find('\n', at) + 1) block.insert(at, "   ");
-    out += block + "\n";
+    out += list_item_code_block(f.repro);
   }
   if (failed.size() > shown)
     out += fmt::format("... and {} more failures (all of them are in junit.xml and index.html).\n\n",
@@ -109,24 +135,20 @@ void reason_list(std::string& out, const Model& m, Outcome o, const std::string&
 
 void fingerprint(std::string& out, const Model& m) {
   if (m.fingerprints.empty()) return;
-  std::vector<std::string> profiles;
-  for (const Fingerprint& f : m.fingerprints) {
-    for (const auto& [p, o] : f.profiles) {
-      if (std::find(profiles.begin(), profiles.end(), p) == profiles.end()) profiles.push_back(p);
-    }
-  }
-  out += "#### Profile fingerprint\n\n| implementation |";
-  for (const std::string& p : profiles) out += " " + md_text(p) + " |";
-  out += "\n|---|";
+  const std::vector<std::string> profiles = fingerprint_profiles(m);
+  out += "#### Profile fingerprint\n\nConventions (refusals, NaN answers, running statistics) apart from accuracy.\n\n"
+         "| implementation | follows |";
+  for (const std::string& p : profiles) out += " " + md_text(p) + " conventions |";
+  out += " accuracy |\n|---|---|";
   for (std::size_t i = 0; i < profiles.size(); ++i) out += "---|";
-  out += "\n";
+  out += "---|\n";
   for (const Fingerprint& f : m.fingerprints) {
-    out += "| " + md_text(f.implementation) + " |";
+    out += "| " + md_text(f.implementation) + " | " + md_text(follows_text(f)) + " |";
     for (const std::string& p : profiles) {
       auto it = std::find_if(f.profiles.begin(), f.profiles.end(), [&](const auto& e) { return e.first == p; });
       out += " " + (it == f.profiles.end() ? std::string("-") : std::string(outcome_marker(it->second))) + " |";
     }
-    out += "\n";
+    out += " " + md_text(accuracy_text(f)) + " |\n";
   }
   out += "\n";
 }
@@ -159,10 +181,16 @@ void kill_matrix(std::string& out, const Model& m) {
 
 }  // namespace
 
+std::string causes_count_text(const Model& m) {
+  return fmt::format("{} {} in {} failed {}", m.causes.size(), m.causes.size() == 1 ? "cause" : "causes",
+                     m.counts.failed, m.counts.failed == 1 ? "row" : "rows");
+}
+
 std::string verdict_text(const Model& m) {
   const Counts& c = m.counts;
   std::string verdict = m.conforming ? "CONFORMING" : "NOT CONFORMING";
   if (!m.meta.policy.empty()) verdict += " under policy " + m.meta.policy;
+  if (!m.causes.empty()) verdict += ": " + causes_count_text(m);
   const std::string flaky = c.flaky > 0 ? fmt::format("{} flaky, ", c.flaky) : "";
   return fmt::format("{} ({} failed, {}{} mistrusted, {} passed, {} skipped)", verdict, c.failed, flaky, c.mistrusted,
                      c.passed, c.skipped);
@@ -171,6 +199,7 @@ std::string verdict_text(const Model& m) {
 std::string render_summary_md(const Model& m) {
   std::string out;
   header(out, m);
+  causes(out, m);
   matrix(out, m);
   failures(out, m);
   reason_list(out, m, Outcome::kFlaky, "Flaky (failed, then passed when replayed; not a pass)", false);

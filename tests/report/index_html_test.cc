@@ -54,12 +54,35 @@ TEST(IndexHtml, ColorsTheMatrixCellsByWorstOutcome) {
 
 TEST(IndexHtml, HasEverySection) {
   const std::string html = render_sample();
-  for (const char* id : {"matrix", "worst", "errors", "profiles", "mutants", "rows"})
+  for (const char* id : {"causes", "matrix", "worst", "errors", "profiles", "mutants", "rows"})
     EXPECT_THAT(html, HasSubstr(std::string("<section class=\"card\" id=\"") + id + "\">")) << id;
   EXPECT_EQ(occurrences(html, "<svg "), 3);  // one histogram per implementation under test
   EXPECT_THAT(html, HasSubstr("data-copy=\"normcheck repro &#39;batch_norm shape=3x17"));
   EXPECT_THAT(html, HasSubstr("Killed <b>2 of 3</b>"));
   EXPECT_THAT(html, HasSubstr("<span class=\"pill survived\">SURVIVED</span>"));
+}
+
+TEST(IndexHtml, ListsTheCausesFirstAndCountsThemInTheVerdict) {
+  const std::string html = render_sample();
+  EXPECT_THAT(html, HasSubstr("<div class=\"causes-count\">2 causes in 2 failed rows</div>"));
+  const std::size_t causes = html.find("<section class=\"card\" id=\"causes\"><h2>Causes: 2 causes in 2 failed rows</h2>");
+  ASSERT_NE(causes, std::string::npos);
+  EXPECT_LT(causes, html.find("<section class=\"card\" id=\"matrix\">"));
+  EXPECT_THAT(html, HasSubstr("<li><b>batch_norm y: accuracy (bfloat16, contiguous)</b> <span class=\"sub\">cpu, 1 row: "
+                              "batch_norm differential</span>"));
+}
+
+TEST(IndexHtml, TheWorstCasesTellTheRowsFiguresFromTheMinimalCase) {
+  const std::string html = render_sample();
+  EXPECT_THAT(html, HasSubstr("<th class=\"num\">row: max ULP</th><th>row: max error / bound</th><th>minimal case: "));
+  EXPECT_THAT(html, HasSubstr("<div class=\"detail\">minimal case: y[5]: got 0.25, want 0.2500001"));
+}
+
+TEST(IndexHtml, TheFingerprintShowsConventionsApartFromAccuracy) {
+  const std::string html = render_sample();
+  EXPECT_THAT(html, HasSubstr("<th>implementation</th><th>follows</th><th>keras conventions</th>"));
+  EXPECT_THAT(html, HasSubstr("<tr><th class=\"name\">cpu</th><td>onnx, pytorch</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>1 failed row</td></tr>"));
 }
 
 TEST(IndexHtml, HistogramsAddUpTheRows) {

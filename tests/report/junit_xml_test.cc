@@ -61,6 +61,7 @@ TEST(JunitXml, FailuresCarryTheDetailAndTheRepro) {
   const int failure = doc.indices("failure").front();
   EXPECT_EQ(doc.elements[failure].attributes.at("message"),
             "y[5]: got 0.25, want 0.2500001 (bound 1e-7, 3 ulp, 1.7 bounds)");
+  EXPECT_THAT(doc.elements[failure].text, HasSubstr("cause: batch_norm y: accuracy (bfloat16, contiguous)\n"));
   EXPECT_THAT(doc.elements[failure].text,
               HasSubstr("REPRO: normcheck repro 'batch_norm shape=3x17 dtype=bfloat16 mode=train profile=pytorch "
                         "seed=4 impl=cpu property=differential'"));

@@ -41,6 +41,31 @@ TEST(Merge, TwoShardsMakeTheWholeRun) {
   EXPECT_TRUE(validate_results(*merged).ok());
 }
 
+TEST(Merge, GroupsTheCausesOfEveryShard) {
+  auto [a, b] = split(4);
+  // The same failure in both shards (another property): one cause of two rows once merged.
+  json row = a["results"][2];
+  ASSERT_EQ(row["outcome"], "FAILED");
+  row["property"] = "scale_invariance";
+  b["results"].push_back(row);
+  for (json* d : {&a, &b}) (*d)["summary"] = *compute_summary(*d), (*d)["causes"] = *compute_causes(*d);
+  Expected<json> merged = merge_results({a, b});
+  ASSERT_TRUE(merged) << merged.message();
+  const json& causes = (*merged)["causes"];
+  ASSERT_EQ(causes.size(), 2u) << causes.dump();
+  EXPECT_EQ(causes[0]["rows"].size(), 2u);
+  EXPECT_TRUE(validate_results(*merged).ok());
+}
+
+TEST(Merge, AddsUpTheFailedRowsApartFromConventions) {
+  auto [a, b] = split(4);
+  b["profile_fingerprint"][0]["accuracy_failed_rows"] = 2;
+  Expected<json> merged = merge_results({a, b});
+  ASSERT_TRUE(merged) << merged.message();
+  EXPECT_EQ((*merged)["profile_fingerprint"][0]["accuracy_failed_rows"], 3);
+  EXPECT_EQ((*merged)["profile_fingerprint"][0]["other_failed_rows"], 0);
+}
+
 TEST(Merge, UnitesTheKillMatrices) {
   auto [a, b] = split(4);
   Expected<json> merged = merge_results({a, b});

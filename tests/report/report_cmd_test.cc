@@ -28,7 +28,8 @@ TEST(ReportCommand, RendersIntoTheResultsFilesDirectoryByDefault) {
   fs::copy_file(testing::sample_path(), dir / "run/results.json");
   const RunResult run = run_normcheck({"report", "run/results.json"}, dir.path());
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(run.out, "report: wrote run: NOT CONFORMING (2 failed, 1 mistrusted, 5 passed, 1 skipped)\n");
+  EXPECT_EQ(run.out,
+            "report: wrote run: NOT CONFORMING: 2 causes in 2 failed rows (2 failed, 1 mistrusted, 5 passed, 1 skipped)\n");
   for (const char* f : kReportFiles) EXPECT_TRUE(fs::exists(dir.path() / "run" / f)) << f;
   EXPECT_THAT(testing::read_text(dir / "run/summary.md"), StartsWith("### normcheck: NOT CONFORMING"));
 }
@@ -68,7 +69,8 @@ TEST(MergeCommand, MergesShardsIntoOut) {
   write_json(dir / "b.json", b);
   const RunResult run = run_normcheck({"merge", "a.json", "b.json", "--out", "merged"}, dir.path());
   EXPECT_EQ(run.exit_code, 1) << run.err;  // the verdict, as the run that made the shards would exit
-  EXPECT_EQ(run.out, "merge: 2 shards into merged: NOT CONFORMING (2 failed, 1 mistrusted, 5 passed, 1 skipped)\n");
+  EXPECT_EQ(run.out, "merge: 2 shards into merged: NOT CONFORMING: 2 causes in 2 failed rows (2 failed, 1 mistrusted, 5 passed, "
+            "1 skipped)\n");
   const nlohmann::json merged = nlohmann::json::parse(testing::read_text(dir / "merged/results.json"));
   EXPECT_EQ(merged["results"], rows);
   EXPECT_EQ(merged["shard"]["count"], 2);

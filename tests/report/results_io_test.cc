@@ -144,6 +144,37 @@ TEST(ValidateResults, UnderAPolicyTheGatesVerdictStands) {
   EXPECT_TRUE(validate_results(doc).ok()) << validate_results(doc).message();
 }
 
+TEST(ComputeCauses, GroupsTheTestedImplementationsFailedRowsBySignature) {
+  nlohmann::json doc = sample();
+  nlohmann::json same = doc["results"][2];  // cpu batch_norm differential: y accuracy, 51 elements
+  same["property"] = "scale_invariance";
+  same["failure"]["elements"] = 17;
+  doc["results"].push_back(same);
+  Expected<nlohmann::json> causes = compute_causes(doc);
+  ASSERT_TRUE(causes) << causes.message();
+  // cpu's two rows are one cause, represented by the smaller case; the evil row (no signature) is
+  // a cause of its own; the mutant's failure is a kill, no cause.
+  ASSERT_EQ(causes->size(), 2u) << causes->dump();
+  EXPECT_EQ((*causes)[0]["implementation"], "cpu");
+  EXPECT_EQ((*causes)[0]["signature"]["title"], "batch_norm y: accuracy (bfloat16, contiguous)");
+  EXPECT_EQ((*causes)[0]["rows"].size(), 2u);
+  EXPECT_EQ((*causes)[0]["rows"][1]["property"], "scale_invariance");
+  EXPECT_EQ((*causes)[0]["repro"], same["failure"]["repro"]);
+  EXPECT_TRUE((*causes)[1]["signature"].is_null());
+  EXPECT_EQ((*causes)[1]["rows"].size(), 1u);
+}
+
+TEST(ValidateResults, RejectsCausesThatDisagreeWithTheRows) {
+  nlohmann::json doc = sample();
+  doc["causes"] = *compute_causes(doc);
+  EXPECT_TRUE(validate_results(doc).ok()) << validate_results(doc).message();
+  doc["causes"].erase(1);  // a cause left out
+  EXPECT_THAT(error_of(doc), HasSubstr("Expected causes as the FAILED rows group by their failure's signature (2 causes: "));
+  doc = sample();
+  doc["results"][2]["failure"]["signature"]["kind"] = 7;
+  EXPECT_THAT(error_of(doc), HasSubstr("Expected a string at results[2].failure.signature.kind, but got 7"));
+}
+
 TEST(ComputeSummary, CountsTheTestedImplementationsOnly) {
   nlohmann::json doc = sample();
   doc.erase("summary");

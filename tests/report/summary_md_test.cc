@@ -23,7 +23,8 @@ std::string render(const nlohmann::json& doc) {
 
 TEST(SummaryMd, StartsWithTheVerdictAndItsCounts) {
   EXPECT_THAT(render(testing::sample()),
-              StartsWith("### normcheck: NOT CONFORMING (2 failed, 1 mistrusted, 5 passed, 1 skipped)\n"));
+              StartsWith("### normcheck: NOT CONFORMING: 2 causes in 2 failed rows (2 failed, 1 mistrusted, 5 passed, "
+                         "1 skipped)\n"));
 }
 
 TEST(SummaryMd, ShowsTheMatrixWithTextMarkers) {
@@ -43,10 +44,36 @@ TEST(SummaryMd, ACellOfPassesAndSkipsIsAPass) {
   EXPECT_THAT(render(doc), HasSubstr("| cpu | pass 2/3 | **FAIL** 1/2 | pass 1/1 |"));
 }
 
+TEST(SummaryMd, ListsTheCausesFirstEachWithItsRowsAndSmallestCase) {
+  nlohmann::json doc = testing::sample();
+  // Two more rows failing the same way (the same signature) on a larger and a smaller case.
+  for (const auto& [property, elements] : {std::pair{"scale_invariance", 68}, std::pair{"shift_invariance", 34}}) {
+    nlohmann::json row = doc["results"][2];
+    row["property"] = property;
+    row["failure"]["elements"] = elements;
+    row["failure"]["repro"] = std::string("normcheck repro '... property=") + property + "'";
+    doc["results"].push_back(row);
+  }
+  doc["summary"]["failed"] = 4;
+  const std::string md = render(doc);
+  EXPECT_THAT(md, StartsWith("### normcheck: NOT CONFORMING: 2 causes in 4 failed rows ("));
+  const std::size_t causes = md.find("#### Causes (2 in 4 failed rows)\n\n1. **batch_norm y: accuracy (bfloat16, "
+                                     "contiguous)**: cpu, 3 rows: batch_norm differential, batch_norm scale_invariance, "
+                                     "batch_norm shift_invariance\n");
+  EXPECT_NE(causes, std::string::npos) << md;
+  // The representative is the smallest minimal case (34 elements), and causes come before the matrix.
+  EXPECT_NE(md.find("   normcheck repro '... property=shift_invariance'\n"), std::string::npos) << md;
+  EXPECT_LT(causes, md.find("#### Conformance matrix"));
+  // A row without a signature (a document from before causes) is a cause of its own.
+  EXPECT_THAT(md, HasSubstr("2. **layer_norm differential**: evil"));
+}
+
 TEST(SummaryMd, ListsEachFailureWithItsMinimalProblemAndReproInACodeBlock) {
   const std::string md = render(testing::sample());
   EXPECT_THAT(md, HasSubstr("#### Failures (2)"));
-  EXPECT_THAT(md, HasSubstr("2. **cpu / batch_norm / differential**: y\\[5\\]: got 0.25, want 0.2500001 "
+  // The row names the output that failed it and how (its failure's signature).
+  EXPECT_THAT(md, HasSubstr("2. **cpu / batch_norm / differential** (batch_norm y: accuracy (bfloat16, contiguous)): "
+                            "y\\[5\\]: got 0.25, want 0.2500001 "
                             "(bound 1e-7, 3 ulp, 1.7 bounds)  \n   minimal problem: `batch_norm shape=3x17 "
                             "dtype=bfloat16 mode=train profile=pytorch seed=4` (12 shrink steps)\n"));
   EXPECT_THAT(md, HasSubstr("   ```\n   normcheck repro 'batch_norm shape=3x17 dtype=bfloat16 mode=train "
@@ -102,8 +129,10 @@ TEST(SummaryMd, ShowsMistrustedSkippedFingerprintAndKillMatrix) {
   EXPECT_THAT(md, HasSubstr("#### Not certified (MISTRUSTED, not a pass) (1)\n\n- cpu / batch_norm / "
                             "running_var_unbiased: the reference could not certify"));
   EXPECT_THAT(md, HasSubstr("<summary>Skipped (1)</summary>"));
-  EXPECT_THAT(md, HasSubstr("| implementation | keras | onnx | pytorch |"));
-  EXPECT_THAT(md, HasSubstr("| cpu | FAIL | pass | pass |"));
+  // Conventions apart from accuracy: cpu fails keras's conventions and has one failed accuracy row.
+  EXPECT_THAT(md, HasSubstr("| implementation | follows | keras conventions | onnx conventions | pytorch conventions "
+                            "| accuracy |"));
+  EXPECT_THAT(md, HasSubstr("| cpu | onnx, pytorch | FAIL | pass | pass | 1 failed row |"));
   EXPECT_THAT(md, HasSubstr("#### Mutants: killed 2 of 3"));
   EXPECT_THAT(md, HasSubstr("- `mutant-gamma-ignored`: y = x_hat (gamma and beta ignored)"));
 }

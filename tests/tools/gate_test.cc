@@ -250,7 +250,7 @@ TEST(Gate, CrashingPluginGivesFailedRowsAndTheGateFinishes) {
                                      "--quiet", "--timeout-s", "5"},
                                     dir.path());
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.out.find("FAILED gate-crash layer_norm differential: unexpected error: plugin crashed: signal 11"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAILED gate-crash layer_norm differential: [crash] unexpected error: plugin crashed: signal 11"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("FAILED gate-crash batch_norm differential"), std::string::npos) << r.out;  // it kept going
   EXPECT_NE(r.out.find("REPRO: normcheck gate --plugin '" + kCrash + "' --repro 'layer_norm shape="), std::string::npos)
       << r.out;

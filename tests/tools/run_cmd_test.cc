@@ -44,7 +44,10 @@ TEST(Run, AFailureExitsOneWithAReproLineThatReplays) {
       {"run", "--impl", "seed-groupnorm", "--op", "group_norm", "--property", "differential", "--out", "rep"},
       dir.path());
   ASSERT_EQ(run.exit_code, 1) << run.out << run.err;
-  EXPECT_THAT(run.out, HasSubstr("NOT CONFORMING"));
+  // One failed row is one cause, listed first with its REPRO line, then the row naming its output.
+  EXPECT_THAT(run.out, HasSubstr("normcheck: NOT CONFORMING: 1 cause in 1 failed row ("));
+  EXPECT_THAT(run.out, HasSubstr("\n  CAUSE 1 of 1: group_norm "));
+  EXPECT_THAT(run.out, HasSubstr("\n  FAILED seed-groupnorm group_norm differential: ["));
   const std::size_t at = run.out.find("REPRO: normcheck repro '");
   ASSERT_NE(at, std::string::npos) << run.out;
   const std::size_t open = run.out.find('\'', at), close = run.out.find('\'', open + 1);

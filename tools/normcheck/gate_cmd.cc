@@ -91,6 +91,7 @@ RowResult merge_rows(const std::vector<RowResult>& parts) {
     m.seconds += r.seconds;
     m.max_ulp = std::max(m.max_ulp, r.max_ulp);
     m.max_bound_fraction = std::max(m.max_bound_fraction, r.max_bound_fraction);
+    m.no_ulp += r.no_ulp;
     for (std::size_t b = 0; b < m.ulp_histogram.size(); ++b) m.ulp_histogram[b] += r.ulp_histogram[b];
     m.breakdown.insert(m.breakdown.end(), r.breakdown.begin(), r.breakdown.end());
   }
@@ -193,12 +194,7 @@ int run_one_repro(impls::Implementation& plugin, const Policy& policy, const Rep
                                   to_string(problem), plugin.name())
                           .c_str());
   if (!r.detail.empty()) std::printf("  %s\n", one_line(r.detail).c_str());
-  if (r.worst) {
-    const properties::Worst& w = *r.worst;
-    std::printf("%s\n", fmt::format("  worst: {}[{}] input {:.9g} expected {:.9g} got {:.9g} ({:.6g} ulp, {:.6g} of the bound)",
-                                    w.output, w.index, w.input, w.expected, w.got, w.ulp, w.bound_fraction)
-                            .c_str());
-  }
+  if (r.worst) std::printf("  worst: %s\n", properties::describe(*r.worst).c_str());
   std::fflush(stdout);
   const int code = r.outcome == Outcome::kFailed ? kExitCheckFailed : kExitOk;
   if (o.save.empty()) return code;
@@ -369,8 +365,7 @@ int run_gate(const GateOptions& o) {
     if (r.failure) {
       r.failure->repro = "normcheck gate " + replay + " --repro '" +
                          to_string(r.failure->problem) + " impl=" + plugin_name + " property=" + r.property + "'";
-      lines.push_back(fmt::format("  {} {}: {}\n  REPRO: {}", properties::name(r.outcome), where, one_line(r.reason),
-                                  r.failure->repro));
+      lines.push_back(failed_row_line(r) + "\n  REPRO: " + r.failure->repro);
     } else if (r.outcome == Outcome::kMistrusted) {
       lines.push_back(fmt::format("  MISTRUSTED {}: {}", where, one_line(r.reason)));
     } else if (r.outcome == Outcome::kSkipped) {
@@ -447,16 +442,20 @@ int run_gate(const GateOptions& o) {
 
   const json& sm = doc["summary"];
   const std::string under = policy.is_default() ? std::string() : " under policy " + policy.source;
+  const ConsoleSummary console = console_summary(doc);
   const int flaky = sm.value("flaky", 0);
-  std::printf("%s\n", fmt::format("normcheck gate: {} {}{} ({} passed, {} failed, {}{} skipped, {} mistrusted rows; "
+  std::printf("%s\n", fmt::format("normcheck gate: {} {}{}{} ({} passed, {} failed, {}{} skipped, {} mistrusted rows; "
                                   "{} policy violations, {} regressions; {:.1f} s) -> {}/index.html",
-                                  plugin_name, conforming ? "CONFORMING" : "NOT CONFORMING", under,
+                                  plugin_name, conforming ? "CONFORMING" : "NOT CONFORMING", under, console.count,
                                   sm.value("passed", 0), sm.value("failed", 0),
                                   flaky > 0 ? fmt::format("{} flaky, ", flaky) : "", sm.value("skipped", 0),
                                   sm.value("mistrusted", 0), violations.size(), regressions.size(),
                                   doc["wall_seconds"].get<double>(), o.out)
                           .c_str());
+  // The distinct problems first, then every row that says something.
+  for (const std::string& l : console.causes) std::printf("%s\n", l.c_str());
   for (const std::string& l : lines) std::printf("%s\n", l.c_str());
+  for (const std::string& l : console.fingerprints) std::printf("%s\n", l.c_str());
   std::fflush(stdout);
   return conforming ? kExitOk : kExitCheckFailed;
 }

@@ -47,12 +47,7 @@ int run_repro(const ReproOptions& o) {
                                   to_string(c->problem), c->implementation)
                           .c_str());
   if (!r.detail.empty()) std::printf("  %s\n", one_line(r.detail).c_str());
-  if (r.worst) {
-    const properties::Worst& w = *r.worst;
-    std::printf("%s\n", fmt::format("  worst: {}[{}] input {:.9g} expected {:.9g} got {:.9g} ({:.6g} ulp, {:.6g} of the bound)",
-                                    w.output, w.index, w.input, w.expected, w.got, w.ulp, w.bound_fraction)
-                            .c_str());
-  }
+  if (r.worst) std::printf("  worst: %s\n", properties::describe(*r.worst).c_str());
   std::fflush(stdout);
   const int code = r.outcome == properties::Outcome::kFailed ? kExitCheckFailed : kExitOk;
   if (o.save.empty()) return code;

@@ -103,16 +103,22 @@ int run_run(const RunOptions& o) {
   if (Status s = report::write_report(doc, o.out); !s.ok()) return report_usage_error(s.message());
 
   const json& sm = doc["summary"];
+  const ConsoleSummary console = console_summary(doc);
   int survivors = 0;
   for (const json& m : matrix["mutants"]) survivors += m["killed"].get<bool>() ? 0 : 1;
-  std::printf("%s\n", fmt::format("normcheck: {} ({} passed, {} failed, {} skipped, {} mistrusted rows; {} of {} mutants killed; {:.1f} s) -> {}/index.html",
-                                  sm.value("conforming", false) ? "CONFORMING" : "NOT CONFORMING", sm.value("passed", 0),
+  std::printf("%s\n", fmt::format("normcheck: {}{} ({} passed, {} failed, {} skipped, {} mistrusted rows; {} of {} mutants killed; {:.1f} s) -> {}/index.html",
+                                  sm.value("conforming", false) ? "CONFORMING" : "NOT CONFORMING", console.count,
+                                  sm.value("passed", 0),
                                   sm.value("failed", 0), sm.value("skipped", 0), sm.value("mistrusted", 0),
                                   matrix["mutants"].size() - static_cast<std::size_t>(survivors), matrix["mutants"].size(),
                                   doc["wall_seconds"].get<double>(), o.out)
                           .c_str());
+  // The distinct problems first, then each failed row.
+  for (const std::string& l : console.causes) std::printf("%s\n", l.c_str());
   for (const properties::RowResult& r : rows)
-    if (r.failure && r.implementation.rfind("mutant-", 0) != 0) std::printf("  FAILED %s %s %s\n  REPRO: %s\n", r.implementation.c_str(), std::string(name(r.op)).c_str(), r.property.c_str(), r.failure->repro.c_str());
+    if (r.failure && r.implementation.rfind("mutant-", 0) != 0)
+      std::printf("%s\n  REPRO: %s\n", failed_row_line(r).c_str(), r.failure->repro.c_str());
+  for (const std::string& l : console.fingerprints) std::printf("%s\n", l.c_str());
   std::fflush(stdout);
   return sm.value("conforming", false) ? kExitOk : kExitCheckFailed;
 }

@@ -73,6 +73,21 @@ nlohmann::json results_document(const SuiteMeta& meta, const std::vector<SuiteTa
                                 const std::vector<properties::RowResult>& rows,
                                 const std::vector<const properties::Property*>& props);
 
+/// The console's view of a results document: ": 2 causes in 14 failed rows" for the verdict line
+/// ("" when nothing failed); per cause (its "causes", distinct problems first) "  CAUSE 1 of 2:
+/// layer_norm mean: accuracy (float32, contiguous): c-norms, 12 rows: layer_norm differential,
+/// ..." with the REPRO line of its smallest case; per tested implementation "  fingerprint: c-norms
+/// follows pytorch conventions; accuracy: 3 failed rows". All empty when no row failed.
+struct ConsoleSummary {
+  std::string count;
+  std::vector<std::string> causes, fingerprints;
+};
+ConsoleSummary console_summary(const nlohmann::json& doc);
+
+/// "  FAILED impl op property: [mean, accuracy] reason": the row's line, naming the output that
+/// failed it (a property's name does not say it).
+std::string failed_row_line(const properties::RowResult& r);
+
 /// --shard i/n, checked: 0 <= i < n.
 Status parse_shard(const std::string& text, unsigned& index, unsigned& count);
 

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,6 +28,11 @@ struct Gated {
   json results;
 };
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 /// `normcheck gate` on the plugin at path under the policy text, in dir.
 Gated gate(const ScratchDir& dir, const std::string& path, const std::string& policy_text,
            const std::string& tier = "smoke") {
@@ -35,8 +41,7 @@ Gated gate(const ScratchDir& dir, const std::string& path, const std::string& po
   g.run = run_normcheck({"gate", "--plugin", path, "--policy", dir / "policy.json", "--tier", tier, "--out",
                          dir / "report", "--quiet", "--timeout-s", "10"},
                         dir.path());
-  std::ifstream in(dir / "report/results.json");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_text(dir / "report/results.json");
   if (!text.empty()) g.results = json::parse(text);
   return g;
 }
@@ -116,7 +121,86 @@ TEST(PluginGate, ExampleConformsUnderTheSamePolicies) {
     EXPECT_EQ(g.run.exit_code, 0) << g.run.out << g.run.err;
     EXPECT_NE(g.run.out.find("normcheck gate: c-norms CONFORMING"), std::string::npos) << g.run.out;
     for (const json& row : g.results["results"]) EXPECT_EQ(row["outcome"], "PASSED") << row.dump();
+    EXPECT_EQ(g.results["causes"], json::array());
+    EXPECT_EQ(g.run.out.find("CAUSE"), std::string::npos) << g.run.out;
   }
+}
+
+// issue 14: the failing rows of one bug are one cause. Both plugins gate every property of
+// c-norms' ops at the smoke tier under PyTorch's float32 conventions.
+const std::string kAllProperties =
+    R"({"policy_version": 1, "ops": ["layer_norm", "batch_norm"], "dtypes": ["float32"], "profiles": ["pytorch"]})";
+
+int failed_rows(const json& results) {
+  int n = 0;
+  for (const json& row : results["results"]) n += row["outcome"] == "FAILED" ? 1 : 0;
+  return n;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(PluginGate, TwoDefectsAcrossManyRowsAreTwoCauses) {
+  ScratchDir dir;
+  const Gated g = gate(dir, bad("two_defects"), kAllProperties);
+  EXPECT_EQ(g.run.exit_code, 1) << g.run.out << g.run.err;
+  const int failed = failed_rows(g.results);
+  EXPECT_GE(failed, 6) << "each defect fails several rows";
+  const std::string count = ": 2 causes in " + std::to_string(failed) + " failed rows";
+  const std::string mean = "layer_norm mean: accuracy (float32, contiguous)";
+  const std::string running_var = "batch_norm running_var: running statistics (float32, contiguous)";
+  // The console: the count on the verdict line, then one line per cause with its smallest case.
+  EXPECT_NE(g.run.out.find("normcheck gate: bad-two-defects NOT CONFORMING under policy "), std::string::npos);
+  EXPECT_NE(g.run.out.find(count + " ("), std::string::npos) << g.run.out;
+  EXPECT_EQ(occurrences(g.run.out, "\n  CAUSE "), 2u) << g.run.out;
+  EXPECT_NE(g.run.out.find(" of 2: " + mean + ": bad-two-defects, "), std::string::npos) << g.run.out;
+  EXPECT_NE(g.run.out.find(" of 2: " + running_var + ": bad-two-defects, "), std::string::npos) << g.run.out;
+  // summary.md: the same two, before everything else.
+  const std::string md = read_text(dir / "report/summary.md");
+  EXPECT_NE(md.find(count + " ("), std::string::npos) << md;
+  EXPECT_NE(md.find("#### Causes (2 in " + std::to_string(failed) + " failed rows)"), std::string::npos) << md;
+  EXPECT_EQ(occurrences(md, "**" + mean + "**"), 1u) << md;
+  EXPECT_EQ(occurrences(md, "**" + running_var + "**"), 1u) << md;
+  // results.json: two causes whose rows are every failed row.
+  const json& causes = g.results["causes"];
+  ASSERT_EQ(causes.size(), 2u) << causes.dump();
+  std::set<std::pair<std::string, std::string>> seen;
+  std::size_t rows = 0;
+  for (const json& c : causes) {
+    seen.emplace(c["signature"]["output"], c["signature"]["kind"]);
+    EXPECT_GE(c["rows"].size(), 2u) << c.dump();
+    EXPECT_NE(c["repro"].get<std::string>().find("--repro '"), std::string::npos);
+    rows += c["rows"].size();
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, std::string>>{{"mean", "accuracy"}, {"running_var", "running_statistics"}}));
+  EXPECT_EQ(rows, static_cast<std::size_t>(failed));
+  // A biased running variance breaks PyTorch's running-statistics convention.
+  EXPECT_EQ(g.results["profile_fingerprint"][0]["profiles"]["pytorch"], "FAILED");
+}
+
+TEST(PluginGate, AccuracyFailuresAloneKeepTheConventionsFollowed) {
+  ScratchDir dir;
+  const Gated g = gate(dir, bad("mean_off"), kAllProperties);
+  EXPECT_EQ(g.run.exit_code, 1) << g.run.out << g.run.err;
+  const int failed = failed_rows(g.results);
+  EXPECT_GE(failed, 2);
+  // Every convention of PyTorch's kept: the fingerprint says so, and counts the accuracy rows apart
+  // (it used to say FAILED for the profile because of them).
+  const json& f = g.results["profile_fingerprint"][0];
+  EXPECT_EQ(f["profiles"]["pytorch"], "PASSED") << f.dump();
+  EXPECT_EQ(f["accuracy_failed_rows"], failed) << f.dump();
+  EXPECT_EQ(f["other_failed_rows"], 0) << f.dump();
+  EXPECT_NE(g.run.out.find("fingerprint: bad-mean-off follows pytorch conventions; accuracy: " + std::to_string(failed) +
+                           " failed rows"),
+            std::string::npos)
+      << g.run.out;
+  EXPECT_NE(g.run.out.find(": 1 cause in " + std::to_string(failed) + " failed rows ("), std::string::npos) << g.run.out;
+  // A row named after a property says which output failed it.
+  EXPECT_NE(g.run.out.find("FAILED bad-mean-off layer_norm constant_set_gives_beta: [mean, accuracy] "), std::string::npos)
+      << g.run.out;
 }
 
 }  // namespace
