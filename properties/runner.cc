@@ -229,7 +229,9 @@ RowResult run_row(impls::Implementation& impl, Op op, const Property& property, 
     absorb_expectations(r, f, impl, property, config.check);
     if (passed && r.outcome == Outcome::kMistrusted) ++row.cases_mistrusted, last_mistrust = r.detail;
     if (r.outcome != Outcome::kFailed) continue;
-    report_failure(row, impl, property, config.check, Failure{f.problem, "", {}, 0, 0, "", f.name}, r, &f, "");
+    Failure failure;
+    failure.problem = f.problem, failure.fixed_case = f.name;
+    report_failure(row, impl, property, config.check, std::move(failure), r, &f, "");
     return finish();
   }
 
