@@ -61,6 +61,7 @@ class Merger {
         (!field(merged_, "created_utc").is_string() || shard["created_utc"] > merged_["created_utc"]))
       merged_["created_utc"] = shard["created_utc"];
     conforming_ = conforming_ && shard["summary"]["conforming"].get<bool>();
+    add_gate(shard, i);
     return {};
   }
 
@@ -70,7 +71,8 @@ class Merger {
     if (!m) return m.status();
     // Under a policy each shard's verdict is the gate's; the run conforms when every shard does.
     const bool has_policy = !m->meta.policy.empty();
-    merged_["summary"] = summary_json(m->counts, has_policy ? conforming_ : m->counts.conforming());
+    const bool covered = check_coverage();
+    merged_["summary"] = summary_json(m->counts, has_policy ? conforming_ && covered : m->counts.conforming());
     merged_["causes"] = causes_json(*m);  // rows of several shards may share a cause
     NC_RETURN_IF_ERROR(validate_results(merged_, "the merged results"));
     return merged_;
@@ -150,8 +152,45 @@ class Merger {
     }
   }
 
+  /// A gate's shards: every shard's violations and regressions, and the op x dtype x profile
+  /// combinations its policy requires (gate.required), kept for check_coverage.
+  void add_gate(const json& shard, std::size_t i) {
+    const json gate = field(shard, "gate");
+    if (!gate.is_object()) return;
+    if (i == 0) merged_["gate"]["violations"] = json::array(), merged_["gate"]["regressions"] = json::array();
+    for (const char* key : {"violations", "regressions"})
+      for (const json& v : field(gate, key).is_array() ? gate[key] : json::array()) append_unique(merged_["gate"][key], v);
+    for (const json& c : field(gate, "required").is_array() ? gate["required"] : json::array())
+      if (c.is_array() && c.size() == 3 && c[0].is_string() && c[1].is_string() && c[2].is_string())
+        required_.insert({c[0].get<std::string>(), c[1].get<std::string>(), c[2].get<std::string>()});
+  }
+
+  /// The gate's coverage rule, which a shard cannot apply: a required op x dtype x profile
+  /// conforms only where a case of it compared something in some shard's rows. Adds a violation
+  /// per uncovered combination; true when none is.
+  bool check_coverage() {
+    std::map<std::tuple<std::string, std::string, std::string>, long long> compared;
+    for (const json& row : merged_["results"])
+      for (const json& b : field(row, "breakdown").is_array() ? row["breakdown"] : json::array())
+        if (field(b, "dtype").is_string() && field(b, "profile").is_string() && field(b, "compared").is_number())
+          compared[{row["op"].get<std::string>(), b["dtype"].get<std::string>(), b["profile"].get<std::string>()}] +=
+              b["compared"].get<long long>();
+    bool covered = true;
+    for (const auto& [op, dtype, profile] : required_) {
+      const auto c = compared.find({op, dtype, profile});
+      if (c != compared.end() && c->second > 0) continue;
+      covered = false;
+      append_unique(merged_["gate"]["violations"],
+                    fmt::format("policy: requires {} {} {}, but no case of it compared anything in any row of any "
+                                "shard (the draws of it were refused or had nothing to relate)",
+                                one_line(op), one_line(dtype), one_line(profile)));
+    }
+    return covered;
+  }
+
   const std::vector<std::string>& names_;
   json merged_;
+  std::set<std::tuple<std::string, std::string, std::string>> required_;  // gate.required of every shard
   std::string first_name_;
   bool conforming_ = true;
   std::map<std::string, std::pair<json, std::string>> implementations_;  // name -> (entry, shard)

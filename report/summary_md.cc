@@ -66,10 +66,17 @@ void matrix(std::string& out, const Model& m) {
       "were skipped); -: no rows.\n\n";
 }
 
+/// Once, above the first repro lines (the causes', else the failures').
+void export_hint(std::string& out) {
+  out += "Add `--save DIR` to a repro line to export its case: inputs, the reference's outputs and bounds and the "
+         "implementation's outputs as .npy, with case.json (docs/gate.md, \"Export a case\").\n\n";
+}
+
 /// The distinct problems first: each cause with its rows and the repro of its smallest case.
 void causes(std::string& out, const Model& m) {
   if (m.causes.empty()) return;
   out += fmt::format("#### Causes ({} in {} failed rows)\n\n", m.causes.size(), m.counts.failed);
+  export_hint(out);
   const std::size_t shown = std::min(m.causes.size(), kMaxCausesListed);
   for (std::size_t i = 0; i < shown; ++i) {
     const Cause& c = m.causes[i];
@@ -90,8 +97,7 @@ void failures(std::string& out, const Model& m) {
   const std::vector<const Row*> failed = m.failures();
   if (failed.empty()) return;
   out += fmt::format("#### Failures ({})\n\n", failed.size());
-  out += "Add `--save DIR` to a repro line to export its case: inputs, the reference's outputs and bounds and the "
-         "implementation's outputs as .npy, with case.json (docs/gate.md, \"Export a case\").\n\n";
+  if (m.causes.empty()) export_hint(out);
   const std::size_t shown = std::min(failed.size(), kMaxFailuresListed);
   for (std::size_t i = 0; i < shown; ++i) {
     const Row& r = *failed[i];

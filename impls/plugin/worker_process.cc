@@ -124,9 +124,10 @@ Expected<std::unique_ptr<WorkerProcess>> WorkerProcess::start(const WorkerConfig
   Reader r(*hello);
   r.u32();  // kind
   if (r.u32() == 0) {
-    Status load_error = Status::error(r.str());
-    w->retire(std::chrono::milliseconds(0));
-    return load_error;
+    const std::string why = r.str();
+    // The worker exits after a failed load; what it printed (a Python host's traceback) ends the line.
+    w->retire(std::chrono::milliseconds(500));
+    return Status::error(w->with_last_words(why));
   }
   w->info_.name = r.str();
   w->info_.description = r.str();

@@ -57,6 +57,36 @@ TEST(Merge, GroupsTheCausesOfEveryShard) {
   EXPECT_TRUE(validate_results(*merged).ok());
 }
 
+// Under a policy a shard cannot apply the gate's coverage rule (its rows need not meet every
+// required combination); the merged run applies it over every shard's rows.
+TEST(Merge, AppliesTheGatesCoverageRuleOverEveryShard) {
+  auto [a, b] = split(4);  // batch_norm bfloat16 pytorch (row 2) lies in shard a only
+  for (json* d : {&a, &b}) {
+    (*d)["policy"] = "policy.json";
+    (*d)["gate"] = {{"plugin", "libx.so"},
+                    {"baseline", nullptr},
+                    {"violations", json::array()},
+                    {"regressions", json::array()},
+                    {"required", {{"layer_norm", "float32", "pytorch"}, {"batch_norm", "bfloat16", "pytorch"}}}};
+    (*d)["summary"] = *compute_summary(*d);
+    (*d)["summary"]["conforming"] = true;  // each shard's own verdict, which cannot see coverage
+  }
+  a["results"][0]["breakdown"][0]["compared"] = 40;
+  a["results"][2]["breakdown"][0]["compared"] = 0;  // its 17 cases compared nothing
+  Expected<json> uncovered = merge_results({a, b});
+  ASSERT_TRUE(uncovered) << uncovered.message();
+  EXPECT_FALSE((*uncovered)["summary"]["conforming"]);
+  ASSERT_EQ((*uncovered)["gate"]["violations"].size(), 1u) << (*uncovered)["gate"].dump();
+  EXPECT_THAT((*uncovered)["gate"]["violations"][0].get<std::string>(),
+              HasSubstr("requires batch_norm bfloat16 pytorch, but no case of it compared anything"));
+
+  a["results"][2]["breakdown"][0]["compared"] = 17;
+  Expected<json> covered = merge_results({a, b});
+  ASSERT_TRUE(covered) << covered.message();
+  EXPECT_TRUE((*covered)["summary"]["conforming"]) << (*covered)["gate"].dump();
+  EXPECT_TRUE((*covered)["gate"]["violations"].empty());
+}
+
 TEST(Merge, AddsUpTheFailedRowsApartFromConventions) {
   auto [a, b] = split(4);
   b["profile_fingerprint"][0]["accuracy_failed_rows"] = 2;

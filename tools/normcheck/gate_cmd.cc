@@ -303,8 +303,8 @@ int run_gate(const GateOptions& o) {
   plugin_options.worker_path = o.worker;
   Expected<std::unique_ptr<impls::Implementation>> loaded = impls::load_plugin(library, plugin_options);
   if (!loaded) {
-    // The host prints the Python traceback (a failed import, a missing method) above this line.
-    if (!o.python.empty()) return load_error(loaded.message() + " (the Python object " + o.python + " did not load: see above)");
+    // The host prints the Python traceback (a failed import, a missing method): the message ends with it.
+    if (!o.python.empty()) return load_error(loaded.message() + " (the Python object " + o.python + " did not load)");
     if (impls::is_plugin_load_error(loaded.status())) return load_error(loaded.message());
     return load_error(std::string(impls::kPluginLoadErrorPrefix) + loaded.message());
   }
@@ -427,6 +427,15 @@ int run_gate(const GateOptions& o) {
   else if (baseline) doc["policy"] = "default";
   doc["gate"] = {{"plugin", o.python.empty() ? o.plugin : "python:" + o.python}, {"baseline", o.baseline.empty() ? json(nullptr) : json(o.baseline)},
                  {"violations", violations}, {"regressions", regressions}};
+  // A shard cannot judge coverage (its rows need not meet every combination): it names what the
+  // policy requires of the whole run, and `normcheck merge` checks that against every shard's rows.
+  if (!policy.is_default()) {
+    json required = json::array();
+    for (const Op op : ops)
+      for (const DType d : dtypes)
+        for (const Profile pr : profiles) required.push_back({name(op), name(d), name(pr)});
+    doc["gate"]["required"] = required;
+  }
   Expected<json> summary = report::compute_summary(doc);
   if (!summary) {
     std::fprintf(stderr, "normcheck: internal error: %s\n", one_line(summary.message()).c_str());

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "report/escape.h"
 #include "report/model.h"
 #include "report/report.h"
 #include "report/summary_md.h"
@@ -30,6 +31,9 @@ int run_merge(const MergeOptions& o) {
   if (Status s = report::write_report(*merged, o.out); !s) return report_usage_error(s);
   const Expected<report::Model> model = report::build_model(*merged, "the merged results");  // checked above
   std::printf("merge: %zu shards into %s: %s\n", shards.size(), o.out.c_str(), report::verdict_text(*model).c_str());
+  if (merged->contains("gate") && (*merged)["gate"].value("violations", nlohmann::json::array()).is_array())
+    for (const nlohmann::json& v : (*merged)["gate"]["violations"])
+      if (v.is_string()) std::printf("  %s\n", one_line(v.get<std::string>()).c_str());
   std::fflush(stdout);
   return model->conforming ? kExitOk : kExitCheckFailed;  // the merged run's verdict, as run and gate give it
 }

@@ -232,7 +232,7 @@ TEST(PluginProcessGate, AnExitWithAChildHoldingTheSocketIsAFailedRowNotATimeout)
   // Was "plugin timed out after 2 s" for every case and its shrinking (not finished after 300 s).
   const Gated g = gate_through_a_pipe(dir, bad_plugin("forks_then_exits"), Stderr::kWithStdout);
   EXPECT_EQ(g.exit_code, 1) << g.out;
-  EXPECT_NE(g.out.find("FAILED bad-forks-then-exits layer_norm differential: unexpected error: plugin crashed: "
+  EXPECT_NE(g.out.find("FAILED bad-forks-then-exits layer_norm differential: [crash] unexpected error: plugin crashed: "
                        "the worker exited with status 3\n"),
             std::string::npos)
       << g.out;
@@ -244,7 +244,7 @@ TEST(PluginProcessGate, APluginSignallingItsGroupKillsOnlyItsWorker) {
   ScratchDir dir;
   const Gated g = gate_through_a_pipe(dir, bad_plugin("kills_group"), Stderr::kWithStdout);
   EXPECT_EQ(g.exit_code, 1) << g.out;  // was 143: the gate died of the plugin's SIGTERM
-  EXPECT_NE(g.out.find("FAILED bad-kills-group layer_norm differential: unexpected error: plugin crashed: signal 15 "
+  EXPECT_NE(g.out.find("FAILED bad-kills-group layer_norm differential: [crash] unexpected error: plugin crashed: signal 15 "
                        "(Terminated)"),
             std::string::npos)
       << g.out;
