@@ -62,6 +62,18 @@ Status OwnedOutputs::check_guards() const {
   return {};
 }
 
+Capabilities Capabilities::everything_on_cpu() {
+  Capabilities c;
+  c.ops.assign(std::begin(kAllOps), std::end(kAllOps));
+  c.dtypes.assign(std::begin(kAllDTypes), std::end(kAllDTypes));
+  c.layouts.assign(std::begin(kAllLayouts), std::end(kAllLayouts));
+  c.modes = {Mode::kTrain, Mode::kEval};
+  c.directions = {Direction::kForward, Direction::kBackward};
+  c.profiles.assign(std::begin(kAllProfiles), std::end(kAllProfiles));
+  c.devices = {Device::kCPU};
+  return c;
+}
+
 std::optional<std::string> Capabilities::refuses(const Problem& p, Device device) const {
   if (!has(ops, p.op)) return "op " + std::string(name(p.op)) + " not supported";
   if (!has(dtypes, p.dtype)) return "dtype " + std::string(name(p.dtype)) + " not supported";

@@ -20,15 +20,8 @@ namespace {
 /// includes it lists its rows SKIPPED with that reason; nothing is compared, nothing passes.
 class Unavailable final : public Implementation {
  public:
-  Unavailable(std::string name, std::string reason) : name_(std::move(name)), reason_(std::move(reason)) {
-    caps_.ops.assign(std::begin(kAllOps), std::end(kAllOps));
-    caps_.dtypes.assign(std::begin(kAllDTypes), std::end(kAllDTypes));
-    caps_.layouts.assign(std::begin(kAllLayouts), std::end(kAllLayouts));
-    caps_.modes = {Mode::kTrain, Mode::kEval};
-    caps_.directions = {Direction::kForward, Direction::kBackward};
-    caps_.profiles.assign(std::begin(kAllProfiles), std::end(kAllProfiles));
-    caps_.devices = {Device::kCPU};
-  }
+  Unavailable(std::string name, std::string reason)
+      : name_(std::move(name)), reason_(std::move(reason)), caps_(Capabilities::everything_on_cpu()) {}
   std::string_view name() const override { return name_; }
   std::string_view description() const override { return reason_; }
   const Capabilities& capabilities() const override { return caps_; }

@@ -46,6 +46,8 @@ struct Capabilities {
 
   /// The reason p is outside these capabilities ("dtype bfloat16 not supported"), or nullopt.
   std::optional<std::string> refuses(const Problem& p, Device device) const;
+  /// Every op, dtype, layout, mode, direction and profile, on the CPU (saves_stats false).
+  static Capabilities everything_on_cpu();
 };
 
 class Implementation {

@@ -33,16 +33,7 @@ double Acc::operator()(double v) const {
   }
 }
 
-Base::Base() {
-  caps_.ops.assign(std::begin(kAllOps), std::end(kAllOps));
-  caps_.dtypes.assign(std::begin(kAllDTypes), std::end(kAllDTypes));
-  caps_.layouts.assign(std::begin(kAllLayouts), std::end(kAllLayouts));
-  caps_.modes = {Mode::kTrain, Mode::kEval};
-  caps_.directions = {Direction::kForward, Direction::kBackward};
-  caps_.profiles.assign(std::begin(kAllProfiles), std::end(kAllProfiles));
-  caps_.devices = {Device::kCPU};
-  caps_.saves_stats = true;
-}
+Base::Base() : caps_(Capabilities::everything_on_cpu()) { caps_.saves_stats = true; }
 
 // ---- Hooks: the correct behaviour ------------------------------------------------------------
 

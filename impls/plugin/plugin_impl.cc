@@ -40,15 +40,8 @@ Status status_of(std::int32_t code, const std::string& message) {
 }
 
 Capabilities superset(const PluginInfo& info) {
-  Capabilities c;
-  c.ops.assign(std::begin(kAllOps), std::end(kAllOps));
-  c.dtypes.assign(std::begin(kAllDTypes), std::end(kAllDTypes));
-  c.layouts.assign(std::begin(kAllLayouts), std::end(kAllLayouts));
-  c.modes = {Mode::kTrain, Mode::kEval};
-  c.directions = {Direction::kForward};
-  if (info.has_backward) c.directions.push_back(Direction::kBackward);
-  c.profiles.assign(std::begin(kAllProfiles), std::end(kAllProfiles));
-  c.devices = {Device::kCPU};
+  Capabilities c = Capabilities::everything_on_cpu();
+  if (!info.has_backward) c.directions = {Direction::kForward};
   c.saves_stats = (info.flags & NC_PLUGIN_SAVES_STATS) != 0;
   return c;
 }

@@ -68,14 +68,9 @@ std::string names_of(const std::vector<T>& v) {
 /// a row whose domain misses these is not applicable to the op at all (running statistics of
 /// layer_norm), so its SKIPPED is never a policy violation.
 impls::Capabilities universal(const std::vector<DType>& dtypes, const std::vector<Profile>& profiles) {
-  impls::Capabilities c;
-  c.ops.assign(std::begin(kAllOps), std::end(kAllOps));
+  impls::Capabilities c = impls::Capabilities::everything_on_cpu();
   c.dtypes = dtypes;
-  c.layouts.assign(std::begin(kAllLayouts), std::end(kAllLayouts));
-  c.modes = {Mode::kTrain, Mode::kEval};
-  c.directions = {Direction::kForward, Direction::kBackward};
   c.profiles = profiles;
-  c.devices = {Device::kCPU};
   c.saves_stats = true;
   return c;
 }
